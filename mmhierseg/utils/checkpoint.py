@@ -39,6 +39,26 @@ def checkpoint_safe_globals() -> list:
     return safe
 
 
+def _history_buffer_getattr(obj, name, *default):
+    """Stand-in for ``getattr`` while unpickling checkpoints.
+
+    MMEngine's ``HistoryBuffer`` pickles its statistics methods as
+    ``getattr(HistoryBuffer, 'mean')``. Allowing the real ``getattr`` would
+    let a crafted file reach any attribute of any allowed object; this one
+    only resolves attributes of ``HistoryBuffer`` (and its subclasses) and
+    refuses everything else.
+    """
+    from mmengine.logging.history_buffer import HistoryBuffer
+
+    if isinstance(obj, type) and issubclass(obj, HistoryBuffer) and \
+            isinstance(name, str) and not name.startswith('_'):
+        return getattr(obj, name, *default)
+    raise RuntimeError(
+        f'checkpoint refused: it asks for attribute {name!r} of '
+        f'{type(obj).__name__}; only HistoryBuffer statistics methods are '
+        'allowed in mmhierseg/MMEngine checkpoints')
+
+
 def register_checkpoint_safe_globals() -> bool:
     """Add MMEngine's checkpoint classes to torch's safe-global allow-list.
 
@@ -50,4 +70,6 @@ def register_checkpoint_safe_globals() -> bool:
     if add is None:  # pragma: no cover - old torch
         return False
     add(checkpoint_safe_globals())
+    add([(_history_buffer_getattr, 'builtins.getattr'),
+         (_history_buffer_getattr, '__builtin__.getattr')])
     return True
