@@ -1,1 +1,3 @@
-"""Registered components; see the package docstring."""
+from .hier_visualizer import HierSegLocalVisualizer, level_field
+
+__all__ = ['HierSegLocalVisualizer', 'level_field']
