@@ -3,7 +3,8 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
-REQS    = requirements/torch.txt requirements/runtime.txt requirements/tests.txt
+REQS    = requirements/torch.txt requirements/runtime.txt requirements/tests.txt \
+          requirements/build.txt requirements/mmpose.txt requirements/mmpose-deps.txt
 STAMP   = $(VENV)/.mmhierseg-installed
 PYTEST_ARGS ?=
 
@@ -17,6 +18,10 @@ $(STAMP): $(REQS) setup.py
 	# torch first and alone: the CPU-compatible pair verified in INSTALL notes
 	$(PY) -m pip install -q -r requirements/torch.txt
 	$(PY) -m pip install -q -r requirements/runtime.txt -r requirements/tests.txt
+	# optional mmpose backend (tested by the suite); see requirements/mmpose.txt
+	$(PY) -m pip install -q -r requirements/build.txt -r requirements/mmpose-deps.txt
+	$(PY) -m pip install -q --no-build-isolation --no-binary xtcocotools xtcocotools
+	$(PY) -m pip install -q --no-deps -r requirements/mmpose.txt
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	$(PY) -c "import mmhierseg, mmseg.models; print('mmhierseg', mmhierseg.__version__, 'installed')"
 	@touch $(STAMP)
