@@ -1,1 +1,4 @@
 """Registered components; see the package docstring."""
+from .loading import LoadHierAnnotations, LoadHierImageFromFile
+
+__all__ = ['LoadHierAnnotations', 'LoadHierImageFromFile']

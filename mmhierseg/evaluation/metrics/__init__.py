@@ -1,1 +1,4 @@
 """Registered components; see the package docstring."""
+from .hier_iou_metric import HierarchicalIoUMetric, level_summary_table
+
+__all__ = ['HierarchicalIoUMetric', 'level_summary_table']

@@ -1,1 +1,4 @@
 """Registered components; see the package docstring."""
+from .smp_encoder import SMPEncoder
+
+__all__ = ['SMPEncoder']

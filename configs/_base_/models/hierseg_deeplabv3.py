@@ -1,0 +1,59 @@
+# Hierarchical DeepLabV3: frozen SMP ResNet34 (ImageNet, output stride 8),
+# one ASPP branch per level of the label tree, per-level cross-entropy.
+#
+# Everything class-shaped comes from `hierarchy` (a preset name or a tree
+# dict, see mmhierseg.ClassHierarchy): 2 / 3 / 7 classes for Pascal-part.
+#
+# Offline: weights='imagenet' needs the network (smp downloads from the
+# Hugging Face Hub); pass a local file instead, e.g.
+#   --cfg-options model.backbone.weights=/path/to/resnet34.safetensors
+# Multi-GPU: BN here; add `sync_bn = 'torch'` to the top-level config to
+# convert to SyncBN under a distributed launcher.
+hierarchy = 'pascal_part'
+norm_cfg = dict(type='BN', requires_grad=True)
+data_preprocessor = dict(
+    type='SegDataPreProcessor',
+    mean=[123.675, 116.28, 103.53],  # ImageNet, RGB, 0..255
+    std=[58.395, 57.12, 57.375],
+    bgr_to_rgb=True,
+    pad_val=0,
+    seg_pad_val=255,
+    # pad every batch to a multiple of 32 (variable image sizes are fine);
+    # for a fixed crop use dict(size=crop_size, size_divisor=None)
+    size_divisor=32,
+    test_cfg=dict(size_divisor=32))
+model = dict(
+    type='HierEncoderDecoder',
+    hierarchy=hierarchy,
+    decode='consistent',
+    data_preprocessor=data_preprocessor,
+    stem=None,
+    backbone=dict(
+        type='SMPEncoder',
+        name='resnet34',
+        weights='imagenet',
+        output_stride=8,
+        out_indices=(2, 3, 4, 5),
+        frozen=True),
+    decode_head=dict(
+        type='HierarchicalDecodeHead',
+        hierarchy=hierarchy,
+        layout='separate',  # or 'shared': one ASPP trunk + light branches
+        cascade=False,
+        decoder=dict(
+            type='ASPPHead',
+            in_channels=512,  # resnet34 last stage (2048 for resnet50/101)
+            in_index=3,
+            channels=256,
+            dilations=(1, 12, 24, 36),
+            dropout_ratio=0.1,
+            norm_cfg=norm_cfg,
+            align_corners=False),
+        loss_decode=dict(
+            type='HierarchicalLoss',
+            level_weights=[0.34, 0.25, 0.4],  # coarse -> fine
+            ignore_index=255,
+            tree_min_weight=0.0)),
+    train_cfg=dict(),
+    test_cfg=dict(mode='whole'))
+tta_model = dict(type='HierSegTTAModel')

@@ -1,0 +1,272 @@
+"""Whole-dataset checks: :func:`check_dataset`.
+
+Finds, for every id of every split: a missing image or mask, an unreadable
+or corrupt (e.g. truncated) image, an unreadable mask, a mask that is not an
+integer array, not 2-D, not the image's size, or holds values outside the
+tree; and per split: a missing or empty split file, duplicate ids, ids shared
+between splits. Every problem names the file. It also counts pixels per class
+at every level of the hierarchy.
+
+``tools/check_dataset.py`` is the command-line front end.
+"""
+import os
+import os.path as osp
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+from mmhierseg.hierarchy import IGNORE_INDEX, ClassHierarchy
+from .layouts import get_layout
+from .utils import (InvalidLabelMapError, decode_label_map, read_split_file,
+                    validate_label_map)
+
+__all__ = ['DatasetReport', 'check_dataset']
+
+
+@dataclass
+class DatasetReport:
+    """Result of :func:`check_dataset`.
+
+    Attributes:
+        data_root (str): The checked root.
+        hierarchy (ClassHierarchy): The tree the masks were checked against.
+        split_counts (dict[str, int]): Ids per split.
+        num_samples (int): Distinct ids checked.
+        num_valid (int): Ids whose image and mask passed every check (their
+            pixels are counted).
+        pixel_counts (list[int]): Pixels per leaf id over valid samples.
+        ignored_pixels (int): Pixels labelled 255.
+        images_per_class (list[int]): Valid samples containing each leaf.
+        upper_body_only (int): Valid samples with a person but no lower-body
+            pixel (when the tree has a ``lower_body`` node at level 1).
+        no_person (int): Valid samples that are all background / ignore.
+        unlisted_images (int): Images in the image folder in no split.
+        problems (list[str]): One line per problem, naming the file.
+    """
+    data_root: str
+    hierarchy: ClassHierarchy
+    split_counts: Dict[str, int] = field(default_factory=dict)
+    num_samples: int = 0
+    num_valid: int = 0
+    pixel_counts: List[int] = field(default_factory=list)
+    ignored_pixels: int = 0
+    images_per_class: List[int] = field(default_factory=list)
+    upper_body_only: int = 0
+    no_person: int = 0
+    unlisted_images: int = 0
+    problems: List[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """bool: True when no problem was found."""
+        return not self.problems
+
+    def class_shares(self) -> List[Dict[str, float]]:
+        """Pixel share of every class at every level.
+
+        Returns:
+            list[dict[str, float]]: One ``{class: share}`` per level, coarse
+            to fine; shares of labelled (non-ignored) pixels.
+        """
+        counts = np.asarray(self.pixel_counts, dtype=np.float64)
+        total = max(counts.sum(), 1.0)
+        out = []
+        for lvl in range(self.hierarchy.num_levels):
+            per = np.bincount(self.hierarchy.lut(lvl), weights=counts,
+                              minlength=self.hierarchy.num_classes[lvl])
+            out.append({
+                name: float(per[i] / total)
+                for i, name in enumerate(self.hierarchy.classes(lvl))
+            })
+        return out
+
+    def format(self) -> str:
+        """A human-readable report (counts, shares, every problem).
+
+        Returns:
+            str: Multi-line text.
+        """
+        h = self.hierarchy
+        lines = [f'dataset: {self.data_root}']
+        lines.append('splits: ' + ', '.join(
+            f'{k} {v}' for k, v in self.split_counts.items()))
+        lines.append(f'samples checked: {self.num_samples}, valid: '
+                     f'{self.num_valid}, images in no split: '
+                     f'{self.unlisted_images}')
+        lines.append(f'samples without a person: {self.no_person}, with an '
+                     f'upper body only: {self.upper_body_only}')
+        if self.num_valid:
+            lines.append('pixel shares (of labelled pixels):')
+            for lvl, shares in enumerate(self.class_shares()):
+                body = ', '.join(f'{k} {100 * v:.2f} %'
+                                 for k, v in shares.items())
+                lines.append(f'  level {lvl} ({h.level_names[lvl]}): {body}')
+            lines.append('  images containing each leaf: ' + ', '.join(
+                f'{n} {c}' for n, c in zip(h.leaf_names,
+                                           self.images_per_class)))
+            if self.ignored_pixels:
+                lines.append(f'  ignored (255) pixels: {self.ignored_pixels}')
+        if self.problems:
+            lines.append(f'{len(self.problems)} problem(s):')
+            lines += [f'  - {p}' for p in self.problems]
+        else:
+            lines.append('no problems found')
+        return '\n'.join(lines)
+
+
+def _check_image(path: str, decode: bool):
+    """Return ((H, W), None) or (None, problem)."""
+    from PIL import Image
+    try:
+        with Image.open(path) as pil:
+            w, h = pil.size
+            if decode:
+                pil.load()  # raises on truncated / corrupt data
+    except Exception as e:
+        return None, (f'image {path} is unreadable or corrupt ({e}); '
+                      're-download or re-copy it, or remove its id from the '
+                      'split')
+    return (h, w), None
+
+
+def check_dataset(data_root: str,
+                  layout: str = 'pascal_part',
+                  hierarchy=None,
+                  splits: Optional[Dict[str, str]] = None,
+                  img_dir: Optional[str] = None,
+                  mask_dir: Optional[str] = None,
+                  img_suffix: Optional[str] = None,
+                  mask_suffix: Optional[str] = None,
+                  decode_images: bool = True,
+                  progress: bool = False) -> DatasetReport:
+    """Check a dataset on disk and count its class pixels.
+
+    Args:
+        data_root (str): Dataset root.
+        layout (str): ``'pascal_part'`` or ``'person_part'``; gives the
+            defaults of the following arguments.
+        hierarchy (str | dict | ClassHierarchy, optional): Tree of the masks.
+        splits (dict[str, str], optional): Split name -> split file (relative
+            to ``data_root``).
+        img_dir (str, optional): Image folder (relative to ``data_root``).
+        mask_dir (str, optional): Mask folder.
+        img_suffix (str, optional): Image suffix.
+        mask_suffix (str, optional): Mask suffix.
+        decode_images (bool): Decode every image fully (finds truncated
+            files); False reads only the header (size). Defaults to True.
+        progress (bool): Show a tqdm progress bar.
+
+    Returns:
+        DatasetReport: Counts, shares and problems. The function itself
+        raises only for a missing ``data_root``.
+    """
+    lay = get_layout(layout, img_dir=img_dir, mask_dir=mask_dir,
+                     img_suffix=img_suffix, mask_suffix=mask_suffix,
+                     splits=splits, hierarchy=hierarchy)
+    tree = ClassHierarchy.build(lay['hierarchy'])
+    if not osp.isdir(data_root):
+        raise FileNotFoundError(f'dataset root {data_root} not found')
+    report = DatasetReport(
+        data_root=data_root,
+        hierarchy=tree,
+        pixel_counts=[0] * tree.num_leaves,
+        images_per_class=[0] * tree.num_leaves)
+    img_root = osp.join(data_root, lay['img_dir'])
+    mask_root = osp.join(data_root, lay['mask_dir'])
+    for folder, what in ((img_root, 'image'), (mask_root, 'mask')):
+        if not osp.isdir(folder):
+            report.problems.append(f'{what} folder {folder} not found')
+
+    # splits
+    owner: Dict[str, str] = {}
+    order: List[str] = []
+    for name, fname in lay['splits'].items():
+        path = osp.join(data_root, fname)
+        try:
+            ids = read_split_file(path)
+        except (OSError, ValueError) as e:
+            report.problems.append(str(e))
+            report.split_counts[name] = 0
+            continue
+        report.split_counts[name] = len(ids)
+        seen = set()
+        dups = sorted({i for i in ids if i in seen or seen.add(i)})
+        if dups:
+            report.problems.append(
+                f'split file {path} lists {len(dups)} id(s) more than once: '
+                f'{dups[:10]}; keep each id once')
+        for i in ids:
+            if i in owner and owner[i] != path:
+                report.problems.append(
+                    f'id {i} is in both {owner[i]} and {path}; an image must '
+                    'be in one split only (train/val leakage)')
+            elif i not in owner:
+                owner[i] = path
+                order.append(i)
+
+    lower = []
+    if tree.num_levels > 1 and 'lower_body' in tree.classes(1):
+        lower_id = tree.classes(1).index('lower_body')
+        lower = [i for i in range(tree.num_leaves)
+                 if tree.lut(1)[i] == lower_id]
+    bg = tree.background_leaf
+
+    iterator: Sequence[str] = order
+    if progress:
+        from tqdm import tqdm
+        iterator = tqdm(order, desc='checking', unit='img')
+    for img_id in iterator:
+        report.num_samples += 1
+        where = f'[{osp.basename(owner[img_id])}: {img_id}]'
+        img_path = osp.join(img_root, img_id + lay['img_suffix'])
+        mask_path = osp.join(mask_root, img_id + lay['mask_suffix'])
+        shape = None
+        ok = True
+        if not osp.isfile(img_path):
+            report.problems.append(
+                f'{where} image {img_path} not found; restore it or remove '
+                f'the id from {owner[img_id]}')
+            ok = False
+        else:
+            shape, problem = _check_image(img_path, decode_images)
+            if problem:
+                report.problems.append(f'{where} {problem}')
+                ok = False
+        if not osp.isfile(mask_path):
+            report.problems.append(
+                f'{where} mask {mask_path} not found; restore it or remove '
+                f'the id from {owner[img_id]}')
+            continue
+        try:
+            with open(mask_path, 'rb') as f:
+                content = f.read()
+            if not content:
+                raise OSError(f'label map {mask_path} is empty (0 bytes)')
+            label = validate_label_map(
+                decode_label_map(content, mask_path), mask_path, tree,
+                expected_shape=shape, image_path=img_path)
+        except (OSError, InvalidLabelMapError) as e:
+            report.problems.append(f'{where} {e}')
+            continue
+        if not ok:
+            continue
+        report.num_valid += 1
+        counts = np.bincount(label.ravel(), minlength=IGNORE_INDEX + 1)
+        report.ignored_pixels += int(counts[IGNORE_INDEX])
+        for k in range(tree.num_leaves):
+            report.pixel_counts[k] += int(counts[k])
+            report.images_per_class[k] += int(counts[k] > 0)
+        fg = counts[:tree.num_leaves].sum() - counts[bg]
+        if fg == 0:
+            report.no_person += 1
+        elif lower and counts[lower].sum() == 0:
+            report.upper_body_only += 1
+
+    if osp.isdir(img_root):
+        n = len(lay['img_suffix'])
+        listed = set(order)
+        report.unlisted_images = sum(
+            1 for f in os.listdir(img_root)
+            if f.endswith(lay['img_suffix']) and f[:-n] not in listed)
+    return report

@@ -1,0 +1,235 @@
+"""segmentation-models-pytorch encoders as mmseg backbones: :class:`SMPEncoder`."""
+import os
+import os.path as osp
+from typing import Optional, Sequence, Tuple, Union
+
+import torch
+from mmengine.model import BaseModule
+from mmseg.registry import MODELS
+from torch import Tensor
+
+__all__ = ['SMPEncoder']
+
+_CKPT_SUFFIXES = ('.pth', '.pt', '.bin', '.ckpt', '.safetensors')
+_STRIP_PREFIXES = ('module.', 'backbone.encoder.', 'backbone.', 'encoder.')
+
+
+def _looks_like_path(weights: str) -> bool:
+    return (os.sep in weights or '/' in weights
+            or weights.lower().endswith(_CKPT_SUFFIXES)
+            or osp.exists(weights))
+
+
+@MODELS.register_module()
+class SMPEncoder(BaseModule):
+    """Any segmentation-models-pytorch encoder, returning mmseg's tuple.
+
+    The encoder is built with ``segmentation_models_pytorch.encoders.
+    get_encoder``; ``output_stride`` 8 or 16 replaces the strides of the last
+    stages by dilation, as in DeepLabV3.
+
+    Feature indices follow smp: ``features[i]`` has nominal stride ``2**i``
+    (``0`` is the input itself, ``1`` the stem, ``2`` .. ``5`` the four
+    ResNet stages; with ``output_stride=8`` stages 4 and 5 stay at stride 8).
+    The default ``out_indices=(2, 3, 4, 5)`` returns the four stages, like
+    mmseg's ``ResNet(out_indices=(0, 1, 2, 3))``, so ``in_index=3`` of a
+    decode head is the last stage there as well.
+
+    Args:
+        name (str): smp encoder name, e.g. ``'resnet34'``, ``'resnet50'``,
+            ``'resnet101'``, ``'tu-<timm model>'``.
+        weights (str, optional): ``None`` (random init), an smp weight name
+            (``'imagenet'``, ``'ssl'``, ...; downloaded by smp, needs the
+            network), or the path to a local checkpoint (``.pth``/``.pt``
+            state dict, possibly wrapped in ``state_dict``/``model`` and
+            prefixed by ``backbone.``/``encoder.``, or ``.safetensors``).
+        in_channels (int): Input channels (e.g. a stem's ``out_channels``).
+            With pretrained weights and ``in_channels != 3`` the first conv
+            is adapted by smp.
+        depth (int): Number of encoder stages run (``1`` .. ``5``).
+        output_stride (int): 8, 16 or 32.
+        out_indices (Sequence[int]): Which of smp's feature maps to return.
+        frozen (bool): Freeze every parameter and keep the encoder in eval
+            mode (BatchNorm statistics never move), even after
+            ``model.train()``. See :meth:`set_frozen`.
+        init_cfg (dict, optional): mmengine init config (not needed for
+            pretrained weights).
+
+    Raises:
+        RuntimeError: If named weights cannot be downloaded (offline); the
+            message says which file to fetch and how to pass it.
+        FileNotFoundError: If ``weights`` looks like a path that does not
+            exist.
+    """
+
+    def __init__(self,
+                 name: str = 'resnet34',
+                 weights: Optional[str] = None,
+                 in_channels: int = 3,
+                 depth: int = 5,
+                 output_stride: int = 32,
+                 out_indices: Sequence[int] = (2, 3, 4, 5),
+                 frozen: bool = False,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
+        if output_stride not in (8, 16, 32):
+            raise ValueError(f'output_stride must be 8, 16 or 32, got '
+                             f'{output_stride}')
+        out_indices = tuple(int(i) for i in out_indices)
+        if not out_indices or any(not 0 <= i <= depth for i in out_indices):
+            raise ValueError(f'out_indices {out_indices} must lie in 0..depth '
+                             f'({depth})')
+        self.name = name
+        self.weights = weights
+        self.output_stride = output_stride
+        self.out_indices = out_indices
+
+        local_path = None
+        if isinstance(weights, str) and not name.startswith('tu-') and \
+                _looks_like_path(weights):
+            local_path = osp.expanduser(weights)
+            if not osp.isfile(local_path):
+                raise FileNotFoundError(
+                    f'SMPEncoder: weights file {weights!r} not found')
+        named = weights if local_path is None else None
+
+        self.encoder = self._build_encoder(name, named, depth, output_stride)
+        if local_path is not None:
+            self._load_local(local_path)
+        if in_channels != 3:
+            self.encoder.set_in_channels(
+                in_channels, pretrained=weights is not None)
+        self.in_channels = in_channels
+        channels = list(self.encoder.out_channels)
+        self.out_channels = tuple(channels[i] for i in out_indices)
+
+        self.frozen = False
+        self.set_frozen(frozen)
+
+    # ---------------------------------------------------------------- build
+    @staticmethod
+    def _smp():
+        # imported lazily: keeps `import mmhierseg` light and lets the
+        # offline environment be set before huggingface_hub reads it
+        import segmentation_models_pytorch as smp
+        return smp
+
+    def _build_encoder(self, name: str, weights: Optional[str], depth: int,
+                       output_stride: int):
+        smp = self._smp()
+        get_encoder = smp.encoders.get_encoder
+        if weights is None or name.startswith('tu-'):
+            return get_encoder(name, in_channels=3, depth=depth,
+                               weights=weights, output_stride=output_stride)
+        registry = smp.encoders.encoders
+        if name not in registry:
+            raise KeyError(f'unknown smp encoder {name!r}; known: '
+                           f'{sorted(registry)}')
+        settings = registry[name]['pretrained_settings']
+        if weights not in settings:
+            raise KeyError(
+                f'smp has no {weights!r} weights for {name!r} (available: '
+                f'{sorted(settings)}); or pass a local file path')
+        try:
+            return get_encoder(name, in_channels=3, depth=depth,
+                               weights=weights, output_stride=output_stride)
+        except Exception as err:  # download failure: network, offline, ...
+            raise RuntimeError(
+                self._download_hint(name, weights, settings[weights], err)
+            ) from err
+
+    @staticmethod
+    def _download_hint(name: str, weights: str, setting: dict,
+                       err: Exception) -> str:
+        repo = setting.get('repo_id', '?')
+        rev = setting.get('revision', 'main')
+        url = f'https://huggingface.co/{repo}/resolve/{rev}/model.safetensors'
+        return (
+            f'SMPEncoder: could not download the {weights!r} weights of '
+            f'{name!r} ({type(err).__name__}: {err}). smp fetches them from '
+            f'the Hugging Face Hub repo {repo!r} (revision {rev}), file '
+            f'model.safetensors: {url} . Without network access, download '
+            f'that file elsewhere (or a torchvision-compatible state dict '
+            f'such as {name}.pth) and pass its path instead: '
+            f"backbone=dict(type='SMPEncoder', name='{name}', "
+            f"weights='/path/to/{name}.safetensors') or "
+            f"weights='/path/to/{name}.pth'; weights=None trains from "
+            'scratch.')
+
+    def _load_local(self, path: str) -> None:
+        if path.lower().endswith('.safetensors'):
+            from safetensors.torch import load_file
+            state = load_file(path, device='cpu')
+        else:
+            state = torch.load(path, map_location='cpu', weights_only=True)
+        for key in ('state_dict', 'model'):
+            if isinstance(state, dict) and isinstance(state.get(key), dict):
+                state = state[key]
+        if not isinstance(state, dict):
+            raise ValueError(f'SMPEncoder: {path} does not hold a state dict')
+        state = dict(state)
+        for prefix in _STRIP_PREFIXES:
+            if state and all(k.startswith(prefix) for k in state):
+                state = {k[len(prefix):]: v for k, v in state.items()}
+        # a classifier saved with the network is not part of the encoder
+        for key in [k for k in state if k.startswith(('fc.', 'classifier.'))
+                    and k not in self.encoder.state_dict()]:
+            state.pop(key)
+        try:
+            self.encoder.load_state_dict(state, strict=True)
+        except RuntimeError as err:
+            raise RuntimeError(
+                f'SMPEncoder: {path} does not match encoder {self.name!r}: '
+                f'{err}') from err
+
+    # --------------------------------------------------------------- freeze
+    def set_frozen(self, frozen: bool) -> None:
+        """Freeze or unfreeze the encoder.
+
+        Frozen: ``requires_grad=False`` on every parameter and eval mode
+        (BatchNorm uses and keeps its running statistics) that survives
+        ``model.train()``. Unfrozen: parameters trainable again and the mode
+        follows the parent module's.
+
+        Args:
+            frozen (bool): The new state.
+        """
+        self.frozen = bool(frozen)
+        for p in self.encoder.parameters():
+            p.requires_grad_(not self.frozen)
+        if self.frozen:
+            self.encoder.eval()
+        else:
+            self.encoder.train(self.training)
+
+    def train(self, mode: bool = True) -> 'SMPEncoder':
+        """Set the training mode; a frozen encoder stays in eval mode.
+
+        Args:
+            mode (bool): Training mode requested by the parent.
+
+        Returns:
+            SMPEncoder: self.
+        """
+        super().train(mode)
+        if self.frozen:
+            self.encoder.eval()
+        return self
+
+    # -------------------------------------------------------------- forward
+    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
+        """Extract feature maps.
+
+        Args:
+            x (Tensor): Images ``(N, in_channels, H, W)``.
+
+        Returns:
+            tuple[Tensor]: The feature maps selected by ``out_indices``.
+        """
+        features = self.encoder(x)
+        return tuple(features[i] for i in self.out_indices)
+
+    def extra_repr(self) -> str:
+        return (f'name={self.name}, weights={self.weights}, '
+                f'output_stride={self.output_stride}, '
+                f'out_indices={self.out_indices}, frozen={self.frozen}')

@@ -1,0 +1,164 @@
+"""Process-wide store of the frozen helper models (pose, FastSAM).
+
+Each model is loaded once per process, keyed by backend and weights, and
+shared by every stem that asks for it. Nothing here downloads unless the
+user allowed it (see :func:`download_allowed`), so an offline machine gets
+a clear error naming the missing file instead of a network time-out.
+"""
+import os
+import os.path as osp
+import threading
+from typing import Any, Callable, Hashable, Optional
+
+__all__ = [
+    'get_or_load', 'clear_model_cache', 'download_allowed',
+    'resolve_ultralytics_weights', 'load_ultralytics_model'
+]
+
+_MODELS = {}
+_LOCK = threading.Lock()
+
+_ASSETS_URL = 'https://github.com/ultralytics/assets/releases'
+_FALSE = ('0', 'false', 'no', 'off', '')
+
+
+def get_or_load(key: Hashable, loader: Callable[[], Any]) -> Any:
+    """Return the model stored under ``key``, loading it on first use.
+
+    Args:
+        key (Hashable): E.g. ``('ultralytics', '/abs/path/yolov8n-pose.pt')``.
+        loader (Callable): Builds the model; called at most once per key
+            (unless it raises).
+
+    Returns:
+        Any: The stored model.
+    """
+    with _LOCK:
+        if key not in _MODELS:
+            _MODELS[key] = loader()
+        return _MODELS[key]
+
+
+def clear_model_cache() -> None:
+    """Forget every stored model (they are freed when no stem uses them)."""
+    with _LOCK:
+        _MODELS.clear()
+
+
+def download_allowed(download: Optional[bool] = None) -> bool:
+    """Whether a missing weights file may be downloaded.
+
+    Args:
+        download (bool, optional): An explicit choice. None: allowed unless
+            ``YOLO_OFFLINE`` is set to a true value (``tools/*`` and the test
+            suite set it, see :func:`mmhierseg.utils.set_offline_env`; set
+            ``YOLO_OFFLINE=0`` or pass ``download=True`` to allow it).
+
+    Returns:
+        bool
+    """
+    if download is not None:
+        return bool(download)
+    return os.environ.get('YOLO_OFFLINE', '').strip().lower() in _FALSE
+
+
+def _missing_weights_error(what: str, weights: str, reason: str,
+                           config_key: str) -> FileNotFoundError:
+    name = osp.basename(weights)
+    return FileNotFoundError(
+        f"{what} weights '{weights}' not found locally and {reason}. "
+        f"Download '{name}' on a machine with internet (from "
+        f'{_ASSETS_URL}, or let ultralytics fetch it: '
+        f"`python -c \"from ultralytics import YOLO; YOLO('{name}')\"`), "
+        f'copy it here and pass {config_key}'
+        f"=dict(weights='/path/to/{name}', ...); or allow the download "
+        'with download=True / YOLO_OFFLINE=0.')
+
+
+def resolve_ultralytics_weights(weights: str,
+                                download: Optional[bool] = None,
+                                what: str = 'pose',
+                                config_key: str = 'pose') -> str:
+    """Find a local file for ``weights``, downloading only if allowed.
+
+    Order: an existing path; a ``.yaml`` model name (random weights, built
+    by ultralytics, never downloaded); the file in ultralytics'
+    ``weights_dir``; a download of a bare name when allowed.
+
+    Args:
+        weights (str): A path, a ``.yaml`` name, or a model name such as
+            ``'yolov8n-pose.pt'``.
+        download (bool, optional): See :func:`download_allowed`.
+        what (str): For messages, e.g. ``'pose'`` or ``'FastSAM'``.
+        config_key (str): The config key users set, for messages.
+
+    Returns:
+        str: An absolute path, or the ``.yaml`` name as given.
+
+    Raises:
+        FileNotFoundError: When no local file exists and the download is
+            not allowed or fails.
+    """
+    weights = str(weights)
+    path = osp.expanduser(weights)
+    if osp.isfile(path):
+        return osp.abspath(path)
+    if path.lower().endswith(('.yaml', '.yml')):
+        return weights
+    is_bare_name = osp.basename(path) == path
+    if is_bare_name:
+        try:
+            from ultralytics.utils import SETTINGS
+            stored = osp.join(str(SETTINGS['weights_dir']), path)
+        except Exception:  # settings unreadable: no weights_dir to try
+            stored = None
+        if stored and osp.isfile(stored):
+            return osp.abspath(stored)
+    if not is_bare_name:
+        raise _missing_weights_error(what, weights, 'the path does not exist',
+                                     config_key)
+    if not download_allowed(download):
+        raise _missing_weights_error(
+            what, weights,
+            'downloading is switched off (offline: YOLO_OFFLINE is set or '
+            'download=False)', config_key)
+    try:
+        from ultralytics.utils.downloads import attempt_download_asset
+        fetched = attempt_download_asset(path)
+    except Exception as e:
+        raise _missing_weights_error(
+            what, weights, f'could not be downloaded (offline?): '
+            f'{type(e).__name__}: {e}', config_key) from e
+    if not fetched or not osp.isfile(fetched):
+        raise _missing_weights_error(what, weights,
+                                     'could not be downloaded (offline?)',
+                                     config_key)
+    return osp.abspath(fetched)
+
+
+def load_ultralytics_model(source: str, kind: str = 'yolo') -> Any:
+    """Load (once per process) an ultralytics model from a resolved source.
+
+    Args:
+        source (str): From :func:`resolve_ultralytics_weights`.
+        kind (str): ``'yolo'`` or ``'fastsam'``.
+
+    Returns:
+        ultralytics.engine.model.Model: In eval mode, gradients off.
+    """
+
+    def load():
+        if kind == 'fastsam':
+            from ultralytics import FastSAM
+            model = FastSAM(source)
+        elif kind == 'yolo':
+            from ultralytics import YOLO
+            model = YOLO(source)
+        else:
+            raise ValueError(f'unknown ultralytics model kind {kind!r}')
+        model.model.eval()
+        for p in model.model.parameters():
+            p.requires_grad_(False)
+        return model
+
+    return get_or_load(('ultralytics', kind, source), load)

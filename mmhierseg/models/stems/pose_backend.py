@@ -1,0 +1,104 @@
+"""The small interface every pose backend implements, and its builder."""
+from typing import Dict, List, NamedTuple, Optional, Type, Union
+
+import numpy as np
+import torch
+
+__all__ = [
+    'PoseResult', 'BasePoseBackend', 'POSE_BACKENDS', 'register_pose_backend',
+    'build_pose_backend'
+]
+
+NUM_KEYPOINTS = 17
+
+
+class PoseResult(NamedTuple):
+    """People found in one image.
+
+    Attributes:
+        boxes (np.ndarray): ``(P, 4)`` float32 xyxy, original pixels.
+        keypoints (np.ndarray): ``(P, 17, 2)`` float32 COCO keypoints.
+        scores (np.ndarray): ``(P, 17)`` float32 keypoint confidences.
+    """
+    boxes: np.ndarray
+    keypoints: np.ndarray
+    scores: np.ndarray
+
+    @classmethod
+    def empty(cls) -> 'PoseResult':
+        """A result with nobody in it."""
+        return cls(
+            np.zeros((0, 4), np.float32),
+            np.zeros((0, NUM_KEYPOINTS, 2), np.float32),
+            np.zeros((0, NUM_KEYPOINTS), np.float32))
+
+
+class BasePoseBackend:
+    """A frozen pose model (not an ``nn.Module``: it never trains).
+
+    Subclasses load their model once per process (see
+    :mod:`mmhierseg.models.stems.model_store`) and implement
+    :meth:`predict`.
+    """
+
+    def predict(
+            self,
+            images: List[np.ndarray],
+            device: Union[str, torch.device, None] = None) -> List[PoseResult]:
+        """Find people and their 17 COCO keypoints, one batch at once.
+
+        Args:
+            images (list[np.ndarray]): ``(H, W, 3)`` uint8 **BGR** images
+                (the OpenCV order ultralytics and mmpose expect of arrays).
+            device (str | torch.device, optional): Where to run.
+
+        Returns:
+            list[PoseResult]: One per image.
+        """
+        raise NotImplementedError
+
+    def __deepcopy__(self, memo):
+        # The frozen model is shared, never copied (e.g. by an EMA hook that
+        # deep-copies the segmentor).
+        return self
+
+
+POSE_BACKENDS: Dict[str, Type[BasePoseBackend]] = {}
+
+
+def register_pose_backend(name: str):
+    """Class decorator adding a backend to :data:`POSE_BACKENDS`."""
+
+    def wrap(cls):
+        POSE_BACKENDS[name] = cls
+        return cls
+
+    return wrap
+
+
+def build_pose_backend(cfg: Optional[dict]) -> BasePoseBackend:
+    """Build a pose backend from ``dict(backend='ultralytics', ...)``.
+
+    Args:
+        cfg (dict): ``backend`` (default ``'ultralytics'``) and the
+            backend's keyword arguments.
+
+    Returns:
+        BasePoseBackend
+    """
+    cfg = dict(cfg or {})
+    name = cfg.pop('backend', 'ultralytics')
+    if name not in POSE_BACKENDS:
+        raise KeyError(f'unknown pose backend {name!r}; available: '
+                       f'{sorted(POSE_BACKENDS)}')
+    return POSE_BACKENDS[name](**cfg)
+
+
+def device_string(device: Union[str, torch.device, None]) -> str:
+    """``torch.device('cuda', 0)`` -> ``'cuda:0'``; None -> ``'cpu'``."""
+    if device is None:
+        return 'cpu'
+    device = torch.device(device)
+    if device.type == 'cuda' and device.index is None:
+        return f'cuda:{torch.cuda.current_device()}'
+    return str(device)

@@ -1,0 +1,327 @@
+"""Class-shaped body-part prior maps drawn from COCO keypoints.
+
+Pure numpy: no model, no torch, float coordinates throughout, so the maps
+can be checked pixel by pixel.
+
+Coordinate convention (the one of ultralytics and mmpose boxes): continuous
+pixel coordinates, the top-left corner of the image is ``(0, 0)`` and pixel
+``(row i, column j)`` covers ``[j, j + 1) x [i, i + 1)``, its center being
+``(j + 0.5, i + 0.5)``. A pixel is drawn when its center lies inside the
+shape. A horizontal flip therefore maps ``x`` to ``width - x``; rendering
+the flipped keypoints (left and right swapped) gives exactly the flipped
+maps, because left and right parts share one channel.
+"""
+from typing import Dict, Optional, Sequence, Tuple
+
+import numpy as np
+
+__all__ = [
+    'COCO_KEYPOINTS', 'COCO_FLIP_INDICES', 'PART_CHANNELS', 'PRIOR_CHANNELS',
+    'LIMB_SEGMENTS', 'DEFAULT_PART_WIDTHS', 'visible_keypoints',
+    'person_scale', 'render_part_priors'
+]
+
+#: The 17 COCO keypoints, in the order pose models report them.
+COCO_KEYPOINTS = ('nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear',
+                  'left_shoulder', 'right_shoulder', 'left_elbow',
+                  'right_elbow', 'left_wrist', 'right_wrist', 'left_hip',
+                  'right_hip', 'left_knee', 'right_knee', 'left_ankle',
+                  'right_ankle')
+
+#: Index of each keypoint's mirror image (left <-> right) after a flip.
+COCO_FLIP_INDICES = (0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15)
+
+HEAD_KEYPOINTS = (0, 1, 2, 3, 4)
+TORSO_KEYPOINTS = (5, 6, 12, 11)
+
+#: Limb channels: both sides' (start, end) keypoints, merged in one channel.
+LIMB_SEGMENTS = {
+    'upper_arm': ((5, 7), (6, 8)),
+    'lower_arm': ((7, 9), (8, 10)),
+    'upper_leg': ((11, 13), (12, 14)),
+    'lower_leg': ((13, 15), (14, 16)),
+}
+
+#: Channels rendered from keypoints.
+PART_CHANNELS = ('head', 'torso', 'upper_arm', 'lower_arm', 'upper_leg',
+                 'lower_leg')
+
+#: Every channel a :class:`PosePriorStem` can produce (``mask`` comes from
+#: FastSAM, the others from keypoints).
+PRIOR_CHANNELS = ('mask', ) + PART_CHANNELS
+
+#: Shape widths as a fraction of the person scale (box diagonal): limbs and
+#: the torso margin use ``width / 2`` as radius; ``head`` is the head disk's
+#: radius.
+DEFAULT_PART_WIDTHS = {
+    'head': 0.08,
+    'torso': 0.05,
+    'upper_arm': 0.05,
+    'lower_arm': 0.04,
+    'upper_leg': 0.07,
+    'lower_leg': 0.05,
+}
+
+#: The head disk's radius is at least this multiple of the largest distance
+#: between the visible face keypoints (ears are about a head apart).
+HEAD_SPREAD_FACTOR = 0.75
+
+#: No shape is drawn thinner than this radius (pixels).
+MIN_RADIUS = 1.0
+
+
+def visible_keypoints(keypoints: np.ndarray, scores: Optional[np.ndarray],
+                      kpt_thr: float) -> np.ndarray:
+    """Which keypoints can be used.
+
+    A keypoint is invisible when its score is below ``kpt_thr``, when it is
+    reported at exactly ``(0, 0)`` (ultralytics' marker for "not visible")
+    or when a coordinate is not finite.
+
+    Args:
+        keypoints (np.ndarray): ``(..., K, 2)`` float coordinates.
+        scores (np.ndarray, optional): ``(..., K)`` confidences; None means
+            all confident.
+        kpt_thr (float): Minimum confidence.
+
+    Returns:
+        np.ndarray: ``(..., K)`` bool.
+    """
+    keypoints = np.asarray(keypoints, dtype=np.float64)
+    visible = np.isfinite(keypoints).all(-1)
+    visible &= ~((keypoints[..., 0] == 0) & (keypoints[..., 1] == 0))
+    if scores is not None:
+        scores = np.asarray(scores, dtype=np.float64)
+        visible &= np.nan_to_num(scores, nan=-np.inf) >= kpt_thr
+    return visible
+
+
+def person_scale(box: Optional[np.ndarray], keypoints: np.ndarray,
+                 visible: np.ndarray) -> float:
+    """A person's size in pixels: the diagonal of the box.
+
+    When the box is missing or degenerate, the diagonal of the visible
+    keypoints' extent is used instead.
+
+    Args:
+        box (np.ndarray, optional): ``(4, )`` xyxy.
+        keypoints (np.ndarray): ``(K, 2)``.
+        visible (np.ndarray): ``(K, )`` bool.
+
+    Returns:
+        float: The scale (0 when nothing is known).
+    """
+    if box is not None:
+        w = float(box[2]) - float(box[0])
+        h = float(box[3]) - float(box[1])
+        if np.isfinite(w) and np.isfinite(h) and w > 1 and h > 1:
+            return float(np.hypot(w, h))
+    if visible.sum() >= 2:
+        pts = keypoints[visible]
+        extent = pts.max(0) - pts.min(0)
+        return float(np.hypot(extent[0], extent[1]))
+    return 0.0
+
+
+def _window(
+        lo_x: float, hi_x: float, lo_y: float, hi_y: float, width: int,
+        height: int) -> Optional[Tuple[slice, slice, np.ndarray, np.ndarray]]:
+    """Pixel window whose centers may fall in ``[lo, hi]``, and its centers.
+
+    Returns:
+        tuple | None: ``(rows, cols, x centers (1, w), y centers (h, 1))``,
+        or None when the window misses the image.
+    """
+    # center c + 0.5 in [lo, hi]  <=>  c in [lo - 0.5, hi - 0.5]
+    c0 = max(int(np.floor(lo_x - 0.5)), 0)
+    c1 = min(int(np.ceil(hi_x - 0.5)), width - 1)
+    r0 = max(int(np.floor(lo_y - 0.5)), 0)
+    r1 = min(int(np.ceil(hi_y - 0.5)), height - 1)
+    if c0 > c1 or r0 > r1:
+        return None
+    xs = (np.arange(c0, c1 + 1, dtype=np.float64) + 0.5)[None, :]
+    ys = (np.arange(r0, r1 + 1, dtype=np.float64) + 0.5)[:, None]
+    return slice(r0, r1 + 1), slice(c0, c1 + 1), xs, ys
+
+
+def _draw_capsule(canvas: np.ndarray, p: np.ndarray, q: np.ndarray,
+                  radius: float) -> None:
+    """Set the pixels whose center is within ``radius`` of segment pq."""
+    height, width = canvas.shape
+    win = _window(
+        min(p[0], q[0]) - radius,
+        max(p[0], q[0]) + radius,
+        min(p[1], q[1]) - radius,
+        max(p[1], q[1]) + radius, width, height)
+    if win is None:
+        return
+    rows, cols, xs, ys = win
+    dx, dy = q[0] - p[0], q[1] - p[1]
+    length2 = dx * dx + dy * dy
+    rx, ry = xs - p[0], ys - p[1]
+    if length2 > 0:
+        t = np.clip((rx * dx + ry * dy) / length2, 0.0, 1.0)
+    else:
+        t = np.zeros(np.broadcast_shapes(rx.shape, ry.shape))
+    ex, ey = rx - t * dx, ry - t * dy
+    canvas[rows, cols] |= (ex * ex + ey * ey) <= radius * radius
+
+
+def _draw_disk(canvas: np.ndarray, center: np.ndarray, radius: float) -> None:
+    """Set the pixels whose center is within ``radius`` of ``center``."""
+    _draw_capsule(canvas, center, center, radius)
+
+
+def _draw_convex_polygon(canvas: np.ndarray, points: np.ndarray) -> None:
+    """Set the pixels whose center lies in the convex hull of ``points``.
+
+    Points on the boundary count as inside. The test does not depend on the
+    vertices' orientation, so mirrored input gives mirrored output.
+    """
+    hull = _convex_hull(points)
+    if len(hull) < 3:
+        return
+    height, width = canvas.shape
+    win = _window(hull[:, 0].min(), hull[:, 0].max(), hull[:, 1].min(),
+                  hull[:, 1].max(), width, height)
+    if win is None:
+        return
+    rows, cols, xs, ys = win
+    positive = np.ones((ys.shape[0], xs.shape[1]), dtype=bool)
+    negative = positive.copy()
+    for k in range(len(hull)):
+        a, b = hull[k], hull[(k + 1) % len(hull)]
+        cross = (b[0] - a[0]) * (ys - a[1]) - (b[1] - a[1]) * (xs - a[0])
+        positive &= cross >= 0
+        negative &= cross <= 0
+    canvas[rows, cols] |= positive | negative
+
+
+def _convex_hull(points: np.ndarray) -> np.ndarray:
+    """Convex hull (monotone chain), collinear points dropped.
+
+    Args:
+        points (np.ndarray): ``(M, 2)``.
+
+    Returns:
+        np.ndarray: ``(V, 2)`` hull vertices, in order.
+    """
+    pts = sorted({(float(x), float(y)) for x, y in points})
+    if len(pts) < 3:
+        return np.asarray(pts, dtype=np.float64).reshape(-1, 2)
+
+    def cross(o, a, b):
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    lower, upper = [], []
+    for p in pts:
+        while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
+            lower.pop()
+        lower.append(p)
+    for p in reversed(pts):
+        while len(upper) >= 2 and cross(upper[-2], upper[-1], p) <= 0:
+            upper.pop()
+        upper.append(p)
+    return np.asarray(lower[:-1] + upper[:-1], dtype=np.float64)
+
+
+def _radius(width_ratio: float, scale: float) -> float:
+    return max(MIN_RADIUS, 0.5 * width_ratio * scale)
+
+
+def render_part_priors(
+        keypoints: np.ndarray,
+        scores: Optional[np.ndarray],
+        boxes: Optional[np.ndarray],
+        height: int,
+        width: int,
+        channels: Sequence[str] = PART_CHANNELS,
+        kpt_thr: float = 0.5,
+        part_widths: Optional[Dict[str, float]] = None) -> np.ndarray:
+    """Draw binary body-part maps from the people's keypoints.
+
+    Shapes, per person (``s`` = the person scale, see :func:`person_scale`;
+    ``w`` = ``part_widths``; no radius below 1 px):
+
+    - ``head``: a disk centered on the mean of the visible face keypoints
+      (nose, eyes, ears), radius ``max(w['head'] * s, 0.75 * largest
+      distance between visible face keypoints)``.
+    - ``torso``: the convex hull of the visible shoulders and hips (at least
+      two needed), dilated by ``w['torso'] * s / 2`` (so two points give a
+      band).
+    - ``upper_arm`` (shoulder-elbow), ``lower_arm`` (elbow-wrist),
+      ``upper_leg`` (hip-knee), ``lower_leg`` (knee-ankle): a segment of
+      width ``w[channel] * s`` with round caps, left and right in the same
+      channel; drawn only when both end points are visible.
+
+    Invisible keypoints (see :func:`visible_keypoints`) are skipped.
+
+    Args:
+        keypoints (np.ndarray): ``(P, 17, 2)`` float pixel coordinates.
+        scores (np.ndarray, optional): ``(P, 17)`` keypoint confidences.
+        boxes (np.ndarray, optional): ``(P, 4)`` xyxy person boxes, for the
+            scale.
+        height (int): Output height.
+        width (int): Output width.
+        channels (Sequence[str]): Channels to draw, in output order, from
+            :data:`PART_CHANNELS`.
+        kpt_thr (float): Minimum keypoint confidence. Defaults to 0.5.
+        part_widths (dict, optional): Overrides of
+            :data:`DEFAULT_PART_WIDTHS`.
+
+    Returns:
+        np.ndarray: ``(len(channels), height, width)`` float32, values 0 or
+        1.
+    """
+    channels = tuple(channels)
+    unknown = [c for c in channels if c not in PART_CHANNELS]
+    if unknown:
+        raise ValueError(f'cannot render {unknown} from keypoints; '
+                         f'known part channels: {PART_CHANNELS}')
+    widths = dict(DEFAULT_PART_WIDTHS)
+    widths.update(part_widths or {})
+    maps = np.zeros((len(channels), height, width), dtype=bool)
+    keypoints = np.asarray(keypoints, dtype=np.float64).reshape(-1, 17, 2)
+    num_people = keypoints.shape[0]
+    if scores is not None:
+        scores = np.asarray(scores, dtype=np.float64).reshape(num_people, 17)
+    if boxes is not None:
+        boxes = np.asarray(boxes, dtype=np.float64).reshape(num_people, 4)
+    visible = visible_keypoints(keypoints, scores, kpt_thr)
+
+    for p in range(num_people):
+        kpts, vis = keypoints[p], visible[p]
+        if not vis.any():
+            continue
+        scale = person_scale(None if boxes is None else boxes[p], kpts, vis)
+        for c, name in enumerate(channels):
+            canvas = maps[c]
+            if name == 'head':
+                idx = [k for k in HEAD_KEYPOINTS if vis[k]]
+                if not idx:
+                    continue
+                pts = kpts[idx]
+                spread = 0.0
+                if len(idx) > 1:
+                    diff = pts[:, None, :] - pts[None, :, :]
+                    spread = float(np.sqrt((diff**2).sum(-1)).max())
+                radius = max(MIN_RADIUS, widths['head'] * scale,
+                             HEAD_SPREAD_FACTOR * spread)
+                _draw_disk(canvas, pts.mean(0), radius)
+            elif name == 'torso':
+                idx = [k for k in TORSO_KEYPOINTS if vis[k]]
+                if len(idx) < 2:
+                    continue
+                pts = kpts[idx]
+                radius = _radius(widths['torso'], scale)
+                _draw_convex_polygon(canvas, pts)
+                hull = _convex_hull(pts)
+                for k in range(len(hull)):
+                    _draw_capsule(canvas, hull[k], hull[(k + 1) % len(hull)],
+                                  radius)
+            else:
+                radius = _radius(widths[name], scale)
+                for a, b in LIMB_SEGMENTS[name]:
+                    if vis[a] and vis[b]:
+                        _draw_capsule(canvas, kpts[a], kpts[b], radius)
+    return maps.astype(np.float32)

@@ -1,0 +1,91 @@
+"""Convert the original Pascal-Part annotations to a training layout.
+
+Reads ``Annotations_Part/<id>.mat`` (Chen et al., 2014) and the VOC
+``JPEGImages/<id>.jpg``, keeps the person class, maps the fine part names
+(head, hair, eyes, ..., luarm, llarm, lhand, luleg, llleg, lfoot, ...) to
+the six part classes and writes either layout:
+
+* ``pascal_part``: ``gt_masks/<id>.npy`` (uint8, ids of the 'pascal_part'
+  hierarchy), ``JPEGImages/``, ``train_id.txt``, ``val_id.txt``,
+  ``classes.txt``;
+* ``person_part``: ``SegmentationPart/<id>.png`` (ids of
+  'pascal_person_part'), same images and split files.
+
+Example::
+
+    python tools/dataset_converters/pascal_part.py \\
+        VOCdevkit/VOC2010/JPEGImages Annotations_Part data/Pascal-part \\
+        --layout pascal_part
+"""
+import argparse
+import sys
+
+from mmhierseg.utils import set_offline_env
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('img_dir', help='VOC JPEGImages folder')
+    parser.add_argument('mat_dir', help='Pascal-Part Annotations_Part folder')
+    parser.add_argument('out_dir', help='output dataset root')
+    parser.add_argument('--layout', default='pascal_part',
+                        choices=['pascal_part', 'person_part'])
+    parser.add_argument(
+        '--split', nargs='+', default=None, metavar='NAME=FILE',
+        help='use these split files (ids without a person are dropped), '
+        'e.g. train=train_id.txt val=val_id.txt; default: random split')
+    parser.add_argument('--val-ratio', type=float, default=0.2,
+                        help='val share of the random split')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed of the random split')
+    parser.add_argument('--link', action='store_true',
+                        help='symlink images instead of copying them')
+    parser.add_argument(
+        '--unlabeled', default='background',
+        choices=['background', 'ignore'],
+        help='label of person pixels that no part covers (default: '
+        'background)')
+    parser.add_argument('--no-progress', action='store_true')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    """Run the conversion.
+
+    Args:
+        argv (list[str], optional): Command-line arguments.
+
+    Returns:
+        int: 0.
+    """
+    set_offline_env()
+    args = parse_args(argv)
+    from mmhierseg.datasets.pascal_part_mat import convert_pascal_part
+    splits = None
+    if args.split:
+        splits = {}
+        for item in args.split:
+            if '=' not in item:
+                raise SystemExit(f'--split expects NAME=FILE, got {item!r}')
+            name, fname = item.split('=', 1)
+            splits[name] = fname
+    summary = convert_pascal_part(
+        args.mat_dir,
+        args.img_dir,
+        args.out_dir,
+        layout=args.layout,
+        splits=splits,
+        val_ratio=args.val_ratio,
+        seed=args.seed,
+        link_images=args.link,
+        unlabeled=args.unlabeled,
+        progress=not args.no_progress)
+    print(f"converted {summary['num_images']} images with "
+          f"{summary['num_people']} people to {summary['out_dir']} "
+          f"(splits: {summary['splits']}); {len(summary['skipped'])} "
+          'images without a person skipped')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
