@@ -24,19 +24,32 @@ import torch
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--batch', type=int, default=2)
-    parser.add_argument('--size', type=int, default=256,
-                        help='image side; features are size/8')
-    parser.add_argument('--encoder', default='resnet34',
-                        help='smp encoder whose last-stage channels are used')
-    parser.add_argument('--channels', type=int, default=256,
-                        help='ASPP channels of every decoder')
+    parser.add_argument(
+        '--size',
+        type=int,
+        default=256,
+        help='image side; features are size/8')
+    parser.add_argument(
+        '--encoder',
+        default='resnet34',
+        help='smp encoder whose last-stage channels are used')
+    parser.add_argument(
+        '--channels',
+        type=int,
+        default=256,
+        help='ASPP channels of every decoder')
     parser.add_argument('--reps', type=int, default=10)
     parser.add_argument('--warmup', type=int, default=3)
-    parser.add_argument('--threads', type=int, default=None,
-                        help='torch CPU threads (default: torch decides)')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=None,
+        help='torch CPU threads (default: torch decides)')
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--loss', action='store_true',
-                        help='backward through each head\'s training loss')
+    parser.add_argument(
+        '--loss',
+        action='store_true',
+        help='backward through each head\'s training loss')
     parser.add_argument('--hierarchy', default='pascal_part')
     return parser.parse_args()
 
@@ -49,23 +62,31 @@ def build_heads(in_channels, channels, hierarchy):
     from mmhierseg import ClassHierarchy
 
     hier = ClassHierarchy.build(hierarchy)
-    aspp = dict(type='ASPPHead', in_channels=in_channels, in_index=-1,
-                channels=channels, dilations=(1, 12, 24, 36),
-                dropout_ratio=0.1, norm_cfg=dict(type='BN',
-                                                 requires_grad=True),
-                align_corners=False)
+    aspp = dict(
+        type='ASPPHead',
+        in_channels=in_channels,
+        in_index=-1,
+        channels=channels,
+        dilations=(1, 12, 24, 36),
+        dropout_ratio=0.1,
+        norm_cfg=dict(type='BN', requires_grad=True),
+        align_corners=False)
     heads = {
         f'ASPPHead ({hier.num_leaves} classes)':
-        ConfigDict(aspp, num_classes=hier.num_leaves,
-                   loss_decode=dict(type='CrossEntropyLoss',
-                                    avg_non_ignore=True)),
+        ConfigDict(
+            aspp,
+            num_classes=hier.num_leaves,
+            loss_decode=dict(type='CrossEntropyLoss', avg_non_ignore=True)),
     }
     for layout in ('separate', 'shared'):
         for cascade in (False, True):
             name = f'hier {layout}' + (' + cascade' if cascade else '')
             heads[name] = ConfigDict(
-                type='HierarchicalDecodeHead', hierarchy=hierarchy,
-                layout=layout, cascade=cascade, decoder=aspp)
+                type='HierarchicalDecodeHead',
+                hierarchy=hierarchy,
+                layout=layout,
+                cascade=cascade,
+                decoder=aspp)
     return {name: MODELS.build(cfg) for name, cfg in heads.items()}, hier
 
 
@@ -122,8 +143,10 @@ def main():
     device = torch.device(args.device)
     feats = [torch.randn(args.batch, in_channels, side, side, device=device)]
     labels = [
-        SegDataSample(gt_sem_seg=PixelData(data=torch.randint(
-            0, 7, (1, args.size, args.size), device=device)))
+        SegDataSample(
+            gt_sem_seg=PixelData(
+                data=torch.randint(
+                    0, 7, (1, args.size, args.size), device=device)))
         for _ in range(args.batch)
     ]
     heads, hier = build_heads(in_channels, args.channels, args.hierarchy)
@@ -135,8 +158,9 @@ def main():
     for head in heads.values():
         head.to(device)
     medians = time_heads(heads, feats, labels, args)
-    rows = [(name, sum(p.numel() for p in head.parameters()) / 1e6,
-             medians[name]) for name, head in heads.items()]
+    rows = [(name, sum(p.numel()
+                       for p in head.parameters()) / 1e6, medians[name])
+            for name, head in heads.items()]
     base = rows[0][2]
     print(f'{"head":<28}{"params (M)":>11}{"fwd+bwd (ms)":>14}'
           f'{"vs ASPPHead":>13}')

@@ -21,6 +21,7 @@ Example::
 import argparse
 import os
 import os.path as osp
+import shutil
 import sys
 import tempfile
 import time
@@ -155,8 +156,16 @@ def main():
     args = parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    from ultralytics import YOLO
     tmp = tempfile.mkdtemp(prefix='bench_prior_')
+    try:
+        run(args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(args, tmp):
+    """Build the models (if not given), time both ways, print the table."""
+    from ultralytics import YOLO
     random_models = not (args.pose_weights and args.sam_weights)
     pose_pt, sam_pt = args.pose_weights, args.sam_weights
     if pose_pt is None:
@@ -191,51 +200,63 @@ def main():
     FastSAM(sam_pt).predict(
         warm, imgsz=args.imgsz, verbose=False, device=args.device)
 
-    t0 = time.perf_counter()
-    prototype_way(images, pose_pt, sam_pt, args, force)
-    t_proto = time.perf_counter() - t0
+    class Timer:
+        """Wall-clock and process CPU seconds of a block (CPU time is less
+        disturbed by other processes on a shared machine)."""
 
-    t0 = time.perf_counter()
-    stem = PosePriorStem(
-        pose=dict(weights=pose_pt, imgsz=args.imgsz, conf=0.25),
-        sam=dict(
-            weights=sam_pt, imgsz=args.imgsz, conf=args.sam_conf, iou=0.9),
-        mean=MEAN,
-        std=STD,
-        cache=dict(max_items=4 * n)).eval()
-    if force:
-        stem.pose_backend = ForceBoxes(stem.pose_backend)
-    t_load = time.perf_counter() - t0
+        def __enter__(self):
+            self.wall, self.cpu = time.perf_counter(), time.process_time()
+            return self
+
+        def __exit__(self, *exc):
+            self.wall = time.perf_counter() - self.wall
+            self.cpu = time.process_time() - self.cpu
+
+    with Timer() as proto:
+        prototype_way(images, pose_pt, sam_pt, args, force)
+
+    with Timer() as load:
+        stem = PosePriorStem(
+            pose=dict(weights=pose_pt, imgsz=args.imgsz, conf=0.25),
+            sam=dict(
+                weights=sam_pt, imgsz=args.imgsz, conf=args.sam_conf,
+                iou=0.9),
+            mean=MEAN,
+            std=STD,
+            cache=dict(max_items=4 * n)).eval()
+        if force:
+            stem.pose_backend = ForceBoxes(stem.pose_backend)
 
     def one_pass():
-        start = time.perf_counter()
-        with torch.no_grad():
+        with Timer() as t, torch.no_grad():
             for s in range(0, n, args.batch_size):
                 stem(x[s:s + args.batch_size])
-        return time.perf_counter() - start
+        return t
 
-    t_cold_first = one_pass()  # includes ultralytics' one-time setup
-    t_warm = one_pass()
+    cold_first = one_pass()  # includes ultralytics' one-time setup
+    warm = one_pass()
     assert stem.num_cache_hits == n, 'warm pass missed the cache'
     stem.cache.clear()
-    t_cold = one_pass()  # steady state: models warm, cache empty
+    cold = one_pass()  # steady state: models warm, cache empty
 
-    def row(name, seconds):
-        per = seconds / n * 1000
-        print(f'{name:<52s} {per:9.2f} ms/img   x{t_proto / seconds:8.1f}')
+    def row(name, wall, cpu):
+        print(f'{name:<54s} {wall / n * 1e3:8.1f} {proto.wall / wall:7.1f}x'
+              f' {cpu / n * 1e3:9.1f} {proto.cpu / cpu:7.1f}x')
 
-    print(f'{"way":<52s} {"cost":>12s}   {"prototype/ours":>9s}')
-    row('(a) prototype: reload both models, one image a call', t_proto)
-    row('(b) ours, cold cache, first pass (+ predictor setup)', t_cold_first)
+    print(f'{"per image":<54s} {"wall ms":>8s} {"ratio":>8s} '
+          f'{"CPU ms":>9s} {"ratio":>8s}   (ratio = prototype / this)')
+    row('(a) prototype: reload both models, one image a call', proto.wall,
+        proto.cpu)
+    row('(b) ours, cold cache, first pass (+ predictor setup)',
+        cold_first.wall, cold_first.cpu)
     row('(b) ours, cold cache, first pass + one-time model load',
-        t_cold_first + t_load)
-    row('(b) ours, cold cache, steady state', t_cold)
-    row('(b) ours, warm cache', t_warm)
-    print(f'one-time model load (ours): {t_load * 1000:.0f} ms; empty '
+        cold_first.wall + load.wall, cold_first.cpu + load.cpu)
+    row('(b) ours, cold cache, steady state', cold.wall, cold.cpu)
+    row('(b) ours, warm cache', warm.wall, warm.cpu)
+    print(f'one-time model load (ours): {load.wall * 1e3:.0f} ms; empty '
           f'images: {stem.num_empty_images}, FastSAM without mask: '
           f'{stem.num_sam_failures} (of {stem.num_images} computed); '
           f'load avg after: {os.getloadavg()[0]:.2f}')
-
 
 if __name__ == '__main__':
     main()

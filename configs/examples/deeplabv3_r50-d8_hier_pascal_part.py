@@ -48,6 +48,7 @@ model = dict(
             type='HierarchicalLoss',
             level_weights=[0.34, 0.25, 0.4],
             loss_weight=0.4)))
+# flip/multi-scale TTA (tools/test.py --tta) that keeps every level
 tta_model = dict(type='HierSegTTAModel')
 
 # dataset: Pascal-part person parts (JPEGImages/*.jpg, gt_masks/*.npy)
@@ -71,6 +72,23 @@ test_pipeline = [
     dict(type='Resize', scale=(2048, 512), keep_ratio=True),
     dict(type='LoadHierAnnotations'),
     dict(type='PackSegInputs')
+]
+img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
+tta_pipeline = [
+    dict(type='LoadHierImageFromFile'),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [
+                dict(type='Resize', scale_factor=r, keep_ratio=True)
+                for r in img_ratios
+            ],
+            [
+                dict(type='RandomFlip', prob=0., direction='horizontal'),
+                dict(type='RandomFlip', prob=1., direction='horizontal')
+            ], [dict(type='LoadHierAnnotations')],
+            [dict(type='PackSegInputs')]
+        ])
 ]
 train_dataloader = dict(
     dataset=dict(

@@ -3,8 +3,12 @@ checks, browsing). Importing this package registers ``PascalPartDataset``,
 ``PascalPersonPartDataset``, ``LoadHierImageFromFile`` and
 ``LoadHierAnnotations`` in mmseg's registries."""
 from . import transforms  # noqa: F401
+from .checks import DatasetReport, check_dataset
 from .layouts import LAYOUTS, get_layout
 from .pascal_part import PascalPartDataset, PascalPersonPartDataset
+from .pascal_part_mat import (PERSON_PART_TO_LEAF, convert_pascal_part,
+                              load_pascal_part_mat, person_label_map)
+from .synthetic import make_synthetic_dataset, render_sample
 from .transforms import LoadHierAnnotations, LoadHierImageFromFile
 from .utils import (InvalidLabelMapError, load_image, load_label_map,
                     read_split_file, validate_label_map)
@@ -12,5 +16,8 @@ from .utils import (InvalidLabelMapError, load_image, load_label_map,
 __all__ = [
     'LAYOUTS', 'get_layout', 'PascalPartDataset', 'PascalPersonPartDataset',
     'LoadHierAnnotations', 'LoadHierImageFromFile', 'InvalidLabelMapError',
-    'load_image', 'load_label_map', 'read_split_file', 'validate_label_map'
+    'load_image', 'load_label_map', 'read_split_file', 'validate_label_map',
+    'DatasetReport', 'check_dataset', 'PERSON_PART_TO_LEAF',
+    'convert_pascal_part', 'load_pascal_part_mat', 'person_label_map',
+    'make_synthetic_dataset', 'render_sample'
 ]

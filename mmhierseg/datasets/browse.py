@@ -157,9 +157,10 @@ def browse_dataset(source: str,
         with_pipeline (bool): For a config: show the samples after its full
             pipeline (augmented, as the model sees them); otherwise only
             the image and mask are loaded.
-        cfg_options (dict, optional): Config overrides (e.g.
-            ``{'data_root': ...}`` does not propagate; override the
-            dataloader keys).
+        cfg_options (dict, optional): Config overrides for a config source,
+            e.g. ``{'train_dataloader.dataset.data_root': 'data/x/'}`` (a
+            top-level ``data_root`` override does not reach the already
+            built dataset dicts).
 
     Returns:
         list[str]: The written files.

@@ -35,6 +35,8 @@ __all__ = [
     'convert_pascal_part', 'write_label_map'
 ]
 
+SplitSpec = Union[str, Sequence[str]]
+
 _HEAD = ('head', 'hair', 'leye', 'reye', 'lear', 'rear', 'lebrow', 'rebrow',
          'nose', 'mouth')
 
@@ -261,8 +263,7 @@ def convert_pascal_part(mat_dir: str,
                         out_dir: str,
                         layout: str = 'pascal_part',
                         hierarchy=None,
-                        splits: Optional[Dict[str, Union[str,
-                                                         Sequence[str]]]] = None,
+                        splits: Optional[Dict[str, SplitSpec]] = None,
                         val_ratio: float = 0.2,
                         seed: int = 0,
                         link_images: bool = False,

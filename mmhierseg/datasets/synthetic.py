@@ -35,7 +35,7 @@ grayscale, JPEG). Each image has its own random stream derived from
 import os
 import os.path as osp
 import time
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 import cv2
 import numpy as np
@@ -539,9 +539,35 @@ def render_sample(rng: np.random.Generator,
         ``closeup``, ``grayscale``).
     """
     hierarchy = ClassHierarchy.build(hierarchy)
+    for _ in range(5):  # every image shows someone (like the real data)
+        img, label, n_people, closeup = _render_scene(rng, hierarchy,
+                                                      closeup_prob)
+        if (label != hierarchy.background_leaf).any():
+            break
+    img = _photometric(rng, img)
+    grayscale = rng.random() < grayscale_prob
+    if grayscale:
+        img = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+    return img, label, dict(num_people=n_people, closeup=closeup,
+                            grayscale=grayscale)
+
+
+def _leaf_table(hierarchy: ClassHierarchy) -> np.ndarray:
+    """Piece id -> leaf id of the hierarchy (by leaf name)."""
     leaf_of = np.full(len(_PIECES), hierarchy.background_leaf, np.uint8)
     for i, name in enumerate(_PIECES[1:], 1):
-        leaf_of[i] = hierarchy.leaf_names.index(PERSON_PART_TO_LEAF[name])
+        leaf = PERSON_PART_TO_LEAF[name]
+        if leaf not in hierarchy.leaf_names:
+            raise ValueError(
+                f'synthetic people need a leaf named {leaf!r}; the hierarchy '
+                f'has {list(hierarchy.leaf_names)}')
+        leaf_of[i] = hierarchy.leaf_names.index(leaf)
+    return leaf_of
+
+
+def _render_scene(rng, hierarchy: ClassHierarchy, closeup_prob: float):
+    """Background, people and occluders; returns (RGB, label, n, closeup)."""
+    leaf_of = _leaf_table(hierarchy)
     h, w = _image_size(rng)
     img = _background(rng, h, w)
     label = np.full((h, w), hierarchy.background_leaf, np.uint8)
@@ -595,19 +621,18 @@ def render_sample(rng: np.random.Generator,
                       pose, view, legs)
     if rng.random() < 0.25:
         _occluder(rng, img, label, hierarchy.background_leaf)
+    return img, label, len(people), closeup
 
-    # per-pixel photometric changes only (no spatial mixing)
+
+def _photometric(rng, img: np.ndarray) -> np.ndarray:
+    """Per-pixel contrast, brightness and noise (no spatial mixing)."""
+    h, w = img.shape[:2]
     lut = (np.arange(256, dtype=np.float32) - 128.0) * \
         rng.uniform(0.75, 1.2) + 128.0 + rng.uniform(-25, 25)
     f = lut[img]
     f += rng.standard_normal((h, w, 1), dtype=np.float32) * \
         rng.uniform(1, 6)
-    img = np.clip(f, 0, 255).astype(np.uint8)
-    grayscale = rng.random() < grayscale_prob
-    if grayscale:
-        img = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
-    return img, label, dict(num_people=len(people), closeup=closeup,
-                            grayscale=grayscale)
+    return np.clip(f, 0, 255).astype(np.uint8)
 
 
 def pixel_shares(counts: np.ndarray, hierarchy=None) -> List[Dict[str,
@@ -680,9 +705,11 @@ def make_synthetic_dataset(out_dir: str,
     mask_dir = osp.join(out_dir, lay['mask_dir'])
     os.makedirs(img_dir, exist_ok=True)
     os.makedirs(mask_dir, exist_ok=True)
-    half = hierarchy.to_level(np.arange(hierarchy.num_leaves), 1)
-    lower = [i for i in range(hierarchy.num_leaves)
-             if hierarchy.classes(1)[half[i]] == 'lower_body']
+    lower = []
+    if hierarchy.num_levels > 1:
+        half = hierarchy.lut(1)
+        lower = [i for i in range(hierarchy.num_leaves)
+                 if hierarchy.classes(1)[half[i]] == 'lower_body']
     counts = np.zeros(hierarchy.num_leaves, np.int64)
     no_lower = grey = 0
     ids = []
@@ -704,7 +731,7 @@ def make_synthetic_dataset(out_dir: str,
                                         img_id + lay['mask_suffix']))
         c = np.bincount(label.ravel(), minlength=256)
         counts += c[:hierarchy.num_leaves]
-        no_lower += int(c[lower].sum() == 0)
+        no_lower += int(bool(lower) and c[lower].sum() == 0)
         grey += int(info['grayscale'])
     seconds = time.perf_counter() - t0
 

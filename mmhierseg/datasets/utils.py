@@ -7,7 +7,7 @@ says how to fix it.
 """
 import io
 import os.path as osp
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Union
 
 import mmcv
 import numpy as np
@@ -143,9 +143,12 @@ def decode_label_map(content: bytes, path: str) -> np.ndarray:
     return arr
 
 
+HierarchyLike = Union[ClassHierarchy, dict, str, None]
+
+
 def validate_label_map(arr: np.ndarray,
                        path: str,
-                       hierarchy: Union[ClassHierarchy, dict, str, None] = None,
+                       hierarchy: HierarchyLike = None,
                        expected_shape: Optional[Sequence[int]] = None,
                        image_path: Optional[str] = None,
                        check_values: bool = True) -> np.ndarray:
@@ -218,7 +221,7 @@ def validate_label_map(arr: np.ndarray,
 
 
 def load_label_map(path: str,
-                   hierarchy: Union[ClassHierarchy, dict, str, None] = None,
+                   hierarchy: HierarchyLike = None,
                    expected_shape: Optional[Sequence[int]] = None,
                    image_path: Optional[str] = None,
                    backend_args: Optional[dict] = None,
@@ -282,18 +285,3 @@ def load_image(path: str,
         raise OSError(f'cannot decode image {path}: the file is corrupt or '
                       f'not an image. {fix}')
     return img
-
-
-def image_size(path: str) -> Tuple[int, int]:
-    """``(H, W)`` of an image from its header, without decoding pixels.
-
-    Args:
-        path (str): Local image file.
-
-    Returns:
-        tuple[int, int]: Height and width.
-    """
-    from PIL import Image
-    with Image.open(path) as pil:
-        w, h = pil.size
-    return h, w

@@ -1,11 +1,13 @@
-"""Training-time components: hooks and the MLflow visualizer backend."""
+"""Training-time components: the staged-unfreeze hook, the MLflow
+visualizer backend and distributed set-up helpers for the tools."""
 from . import hooks  # noqa: F401
 from . import vis_backends  # noqa: F401
 from .dist_utils import prepare_cpu_distributed
 from .hooks import StagedUnfreezeHook
-from .vis_backends import HierMLflowVisBackend, close_mlflow_backends
+from .vis_backends import (RUN_ID_FILE, HierMLflowVisBackend,
+                           close_mlflow_backends)
 
 __all__ = [
     'StagedUnfreezeHook', 'HierMLflowVisBackend', 'close_mlflow_backends',
-    'prepare_cpu_distributed'
+    'prepare_cpu_distributed', 'RUN_ID_FILE'
 ]

@@ -1,6 +1,7 @@
 """PascalPartDataset / PascalPersonPartDataset on real files, through real
 mmseg pipelines, with exact label values."""
 import os.path as osp
+import pickle
 
 import cv2
 import numpy as np
@@ -121,6 +122,11 @@ def test_metainfo_from_hierarchy_and_lazy_init(tmp_path):
     assert meta['reduce_zero_label'] is False
     assert meta['label_map'] is None
     assert len(ds) == 2  # full_init on demand
+    # picklable (dataloader workers), hierarchy included
+    clone = pickle.loads(pickle.dumps(ds))
+    assert clone.hierarchy == tree
+    np.testing.assert_array_equal(clone[1]['gt_seg_map'],
+                                  ds[1]['gt_seg_map'])
 
 
 def test_hierarchy_dict_changes_classes_not_code(tmp_path):

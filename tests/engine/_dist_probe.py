@@ -18,14 +18,19 @@ from tests import _netguard
 _netguard.install()
 
 
-def _branch_vectors(model):
+def _branch_vectors(model, buffers=True):
+    """Per branch: parameters (and BN statistics) as one vector."""
     head = model.decode_head
-    return {
-        name: torch.cat([p.detach().flatten() for p in branch.parameters()] +
-                        [b.detach().float().flatten()
-                         for b in branch.buffers()])
-        for name, branch in head.branches.items()
-    }
+    out = {}
+    for name, branch in head.branches.items():
+        parts = [p.detach().flatten() for p in branch.parameters()]
+        if buffers:
+            parts += [
+                b.detach().float().flatten() for b in branch.buffers()
+                if b.dtype.is_floating_point
+            ]
+        out[name] = torch.cat(parts)
+    return out
 
 
 @HOOKS.register_module()
@@ -48,16 +53,25 @@ class DistProbeHook(Hook):
             runner.model) else runner.model
 
     def before_train_iter(self, runner, batch_idx, data_batch=None):
-        self._before = _branch_vectors(self._model(runner))
+        model = self._model(runner)
+        self._before = _branch_vectors(model)
+        self._before_params = _branch_vectors(model, buffers=False)
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None):
-        after = _branch_vectors(self._model(runner))
+        model = self._model(runner)
+        after = _branch_vectors(model)
+        after_params = _branch_vectors(model, buffers=False)
         self.record['iters'].append(
             dict(
                 iter=runner.iter,
                 moved={
                     k: not torch.equal(self._before[k], after[k])
+                    for k in after
+                },
+                params_moved={
+                    k: not torch.equal(self._before_params[k],
+                                       after_params[k])
                     for k in after
                 }))
 
@@ -71,7 +85,7 @@ class DistProbeHook(Hook):
         self.record['world_size'] = runner.world_size
         self.record['checksums'] = {
             k: [float(v.sum()), float(v.abs().sum())]
-            for k, v in _branch_vectors(model).items()
+            for k, v in _branch_vectors(model, buffers=False).items()
         }
         self.record['backbone'] = float(
             sum(p.detach().abs().sum() for p in model.backbone.parameters()))

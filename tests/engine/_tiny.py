@@ -227,7 +227,8 @@ def tiny_cfg(work_dir: str,
                 interval=checkpoint_interval,
                 save_best='mIoU2',
                 rule='greater'),
-            sampler_seed=dict(type='DistSamplerSeedHook')),
+            sampler_seed=dict(type='DistSamplerSeedHook'),
+            visualization=dict(type='SegVisualizationHook')),
         custom_hooks=[
             dict(
                 type='StagedUnfreezeHook',
@@ -239,7 +240,7 @@ def tiny_cfg(work_dir: str,
             mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
             dist_cfg=dict(backend='gloo')),
         visualizer=dict(
-            type='SegLocalVisualizer',
+            type='HierSegLocalVisualizer',
             vis_backends=vis_backends,
             # unique: MMEngine reuses a visualizer instance by name
             name=f'visualizer_{uuid.uuid4().hex[:8]}'),

@@ -35,8 +35,11 @@ def ddp_run(tmp_path_factory):
                    stage_length=2, checkpoint_interval=4)
     cfg['custom_imports']['imports'].append('tests.engine._dist_probe')
     cfg['custom_hooks'].append(dict(type='DistProbeHook', out_dir=probe_dir))
+    # as configs/_base_/default_runtime.py
     cfg['model_wrapper_cfg'] = dict(
-        type='MMDistributedDataParallel', find_unused_parameters=True)
+        type='MMDistributedDataParallel',
+        find_unused_parameters=True,
+        broadcast_buffers=False)
     cfg_path = str(tmp / 'tiny_ddp.py')
     Config(cfg).dump(cfg_path)
     env = dict(
@@ -71,7 +74,8 @@ def test_ranks_train_under_ddp_and_agree_on_metrics(ddp_run):
     for m in r0['metrics']:
         assert set(m['metrics']) >= {'mIoU0', 'mIoU1', 'mIoU2', 'aAcc',
                                      'consistency'}
-    # DDP kept the replicas identical: trained and frozen branches alike
+    # DDP kept the parameters identical on both ranks (each rank saw other
+    # images): trained and frozen branches alike
     assert r0['checksums'] == r1['checksums']
     assert r0['backbone'] == r1['backbone']
 
@@ -86,18 +90,45 @@ def test_frozen_branches_do_not_move_under_ddp(ddp_run):
                 expected = {b: b == order[stage] for b in order}
             else:
                 expected = {b: True for b in order}
+            # parameters and BN statistics alike
+            assert it['params_moved'] == expected, it
             assert it['moved'] == expected, it
-    assert 'stage 3' in ddp_run['log']
 
 
-def test_distributed_metrics_equal_single_process_evaluation(ddp_run):
-    """The gathered metric equals a one-process evaluation of the same
-    checkpoint (no duplicate from sampler padding, sums not averages)."""
+def test_distributed_test_equals_single_process_evaluation(ddp_run, tmp_path):
+    """tools/dist_test.sh (2 ranks, same checkpoint) gives exactly the
+    one-process metrics: the duplicate the sampler pads is dropped and the
+    areas are summed over the set, not averaged per rank."""
+    ckpt = osp.join(ddp_run['work_dir'], 'iter_8.pth')
     cfg = dict(ddp_run['cfg'])
     cfg['custom_hooks'] = [
         h for h in cfg['custom_hooks'] if h['type'] != 'DistProbeHook'
     ]
-    cfg['work_dir'] = ddp_run['work_dir'] + '_single'
-    cfg['load_from'] = osp.join(ddp_run['work_dir'], 'iter_8.pth')
-    metrics = Runner.from_cfg(Config(cfg)).test()
-    assert metrics == ddp_run['ranks'][0]['metrics'][-1]['metrics']
+    cfg['custom_imports'] = dict(imports=['mmhierseg'])
+    cfg['work_dir'] = str(tmp_path / 'single')
+    cfg['load_from'] = ckpt
+    single = Runner.from_cfg(Config(cfg)).test()
+
+    cfg_path = str(tmp_path / 'tiny_test.py')
+    cfg['work_dir'] = str(tmp_path / 'dist')
+    Config(cfg).dump(cfg_path)
+    json_out = str(tmp_path / 'dist_metrics.json')
+    env = dict(
+        os.environ,
+        PYTHON=sys.executable,
+        PORT=str(_free_port()),
+        OMP_NUM_THREADS='1')
+    proc = subprocess.run(
+        ['bash', osp.join(ROOT, 'tools', 'dist_test.sh'), cfg_path, ckpt,
+         '2', '--json-out', json_out],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=420)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    with open(json_out) as f:
+        dist = json.load(f)
+    assert dist['metrics'] == single
+    assert dist['levels'] == ['body', 'half', 'part']
+    assert 'per level results' in proc.stdout

@@ -31,25 +31,50 @@ TWO_LEVEL_TREE = dict(
     tree=dict(a=('a1', 'a2'), b=('b1', 'b2')))
 
 
-def head_cfg(layout='separate', cascade=False, decoder='ASPPHead',
-             in_channels=32, channels=16, **kwargs):
+def head_cfg(layout='separate',
+             cascade=False,
+             decoder='ASPPHead',
+             in_channels=32,
+             channels=16,
+             **kwargs):
     """A tiny HierarchicalDecodeHead config."""
     if decoder == 'ASPPHead':
-        dec = dict(type='ASPPHead', in_channels=in_channels, in_index=-1,
-                   channels=channels, dilations=(1, 2), dropout_ratio=0.1,
-                   norm_cfg=NORM, align_corners=False)
+        dec = dict(
+            type='ASPPHead',
+            in_channels=in_channels,
+            in_index=-1,
+            channels=channels,
+            dilations=(1, 2),
+            dropout_ratio=0.1,
+            norm_cfg=NORM,
+            align_corners=False)
     else:
-        dec = dict(type='FCNHead', in_channels=in_channels, in_index=-1,
-                   channels=channels, num_convs=1, concat_input=False,
-                   dropout_ratio=0.1, norm_cfg=NORM, align_corners=False)
-    cfg = dict(type='HierarchicalDecodeHead', layout=layout, cascade=cascade,
-               decoder=dec)
+        dec = dict(
+            type='FCNHead',
+            in_channels=in_channels,
+            in_index=-1,
+            channels=channels,
+            num_convs=1,
+            concat_input=False,
+            dropout_ratio=0.1,
+            norm_cfg=NORM,
+            align_corners=False)
+    cfg = dict(
+        type='HierarchicalDecodeHead',
+        layout=layout,
+        cascade=cascade,
+        decoder=dec)
     cfg.update(kwargs)
     return ConfigDict(cfg)
 
 
-def model_cfg(layout='separate', cascade=False, decode='consistent',
-              test_cfg=None, stem=None, frozen=True, name='resnet18',
+def model_cfg(layout='separate',
+              cascade=False,
+              decode='consistent',
+              test_cfg=None,
+              stem=None,
+              frozen=True,
+              name='resnet18',
               hierarchy=None):
     """A tiny HierEncoderDecoder config: resnet18, output stride 8."""
     cfg = dict(
@@ -58,11 +83,20 @@ def model_cfg(layout='separate', cascade=False, decode='consistent',
         decode=decode,
         stem=stem,
         data_preprocessor=dict(
-            type='SegDataPreProcessor', mean=MEAN, std=STD, bgr_to_rgb=True,
-            pad_val=0, seg_pad_val=255, size_divisor=8,
+            type='SegDataPreProcessor',
+            mean=MEAN,
+            std=STD,
+            bgr_to_rgb=True,
+            pad_val=0,
+            seg_pad_val=255,
+            size_divisor=8,
             test_cfg=dict(size_divisor=8)),
-        backbone=dict(type='SMPEncoder', name=name, weights=None,
-                      output_stride=8, frozen=frozen),
+        backbone=dict(
+            type='SMPEncoder',
+            name=name,
+            weights=None,
+            output_stride=8,
+            frozen=frozen),
         decode_head=head_cfg(layout, cascade, in_channels=512, channels=16),
         test_cfg=test_cfg or dict(mode='whole'))
     return ConfigDict(cfg)
@@ -83,11 +117,14 @@ def make_batch(n=2, h=64, w=64, seed=0, ori_shape=None, flip=False):
         img = torch.randint(0, 256, (3, h, w), generator=g, dtype=torch.uint8)
         label = torch.randint(0, 7, (1, h, w), generator=g)
         label[:, :2, :2] = 255
-        meta = dict(img_shape=(h, w), ori_shape=ori_shape or (h, w),
-                    img_path='x.jpg', flip=flip,
-                    flip_direction='horizontal' if flip else None)
-        samples.append(SegDataSample(
-            gt_sem_seg=PixelData(data=label), metainfo=meta))
+        meta = dict(
+            img_shape=(h, w),
+            ori_shape=ori_shape or (h, w),
+            img_path='x.jpg',
+            flip=flip,
+            flip_direction='horizontal' if flip else None)
+        samples.append(
+            SegDataSample(gt_sem_seg=PixelData(data=label), metainfo=meta))
         inputs.append(img)
     return dict(inputs=inputs, data_samples=samples)
 

@@ -26,8 +26,10 @@ def test_output_shapes_per_level(layout, cascade, decoder):
                                              (2, 7, 8, 8)]
     assert list(head.branches.keys()) == ['body', 'half', 'part']
     assert head.num_classes == head.out_channels == 7
-    branch_type = {'separate': ASPPHead if decoder == 'ASPPHead' else FCNHead,
-                   'shared': FCNHead}[layout]
+    branch_type = {
+        'separate': ASPPHead if decoder == 'ASPPHead' else FCNHead,
+        'shared': FCNHead
+    }[layout]
     for name, n in zip(['body', 'half', 'part'], [2, 3, 7]):
         # attribute access works for every level, `half` included
         branch = getattr(head.branches, name)
@@ -39,8 +41,8 @@ def test_output_shapes_per_level(layout, cascade, decoder):
     assert not any(k.startswith('conv_seg') for k in names)
     if layout == 'shared':
         assert not any(k.startswith('trunk.conv_seg') for k in names)
-        assert isinstance(head.trunk, ASPPHead if decoder == 'ASPPHead'
-                          else FCNHead)
+        assert isinstance(head.trunk,
+                          ASPPHead if decoder == 'ASPPHead' else FCNHead)
         assert head.branches.part.in_channels == head.trunk.channels
 
 
@@ -98,17 +100,25 @@ def test_cascade_detach_controls_gradient_into_coarse_branch(detach):
 
 
 def _samples(n=2, h=32, w=32):
-    return [SegDataSample(gt_sem_seg=PixelData(
-        data=torch.randint(0, 7, (1, h, w)))) for _ in range(n)]
+    return [
+        SegDataSample(
+            gt_sem_seg=PixelData(data=torch.randint(0, 7, (1, h, w))))
+        for _ in range(n)
+    ]
 
 
 def test_loss_by_feat_keys_and_sum():
-    head = build(head_cfg('shared', loss_decode=dict(
-        type='HierarchicalLoss', level_weights=dict(body=1, half=0, part=2),
-        tree_min_weight=0.5)))
+    head = build(
+        head_cfg(
+            'shared',
+            loss_decode=dict(
+                type='HierarchicalLoss',
+                level_weights=dict(body=1, half=0, part=2),
+                tree_min_weight=0.5)))
     losses = head.loss(FEATS, _samples(), None)
-    assert set(losses) == {'loss_body', 'loss_half', 'loss_part',
-                           'loss_tree_min', 'acc_seg'}
+    assert set(losses) == {
+        'loss_body', 'loss_half', 'loss_part', 'loss_tree_min', 'acc_seg'
+    }
     assert losses['loss_half'].item() == 0
     assert losses['loss_half'].requires_grad
     assert losses['loss_body'].item() > 0
@@ -156,6 +166,8 @@ def test_config_errors():
         build(cfg)
     with pytest.raises(ValueError, match='levels the tree lacks'):
         build(head_cfg(level_overrides=dict(arms=dict(channels=4))))
+    with pytest.raises(ValueError, match='from the hierarchy'):
+        build(head_cfg(num_classes=7))
     with pytest.raises(TypeError, match='inside `decoder'):
         build(head_cfg(channels_extra=3))
 
@@ -179,9 +191,15 @@ def test_level_module_dict_names():
 
 def test_heads_without_features_are_refused_for_cascade():
     cfg = head_cfg('separate', cascade=True)
-    cfg.decoder = dict(type='DepthwiseSeparableASPPHead', in_channels=32,
-                       in_index=-1, channels=16, c1_in_channels=8,
-                       c1_channels=4, dilations=(1, 2), norm_cfg=None)
+    cfg.decoder = dict(
+        type='DepthwiseSeparableASPPHead',
+        in_channels=32,
+        in_index=-1,
+        channels=16,
+        c1_in_channels=8,
+        c1_channels=4,
+        dilations=(1, 2),
+        norm_cfg=None)
     with pytest.raises(ValueError, match='_forward_feature'):
         build(cfg)
     cfg.cascade = False

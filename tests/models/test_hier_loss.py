@@ -15,8 +15,10 @@ NUM_CLASSES = [2, 3, 7]
 
 def _random_case(seed, n=2, h=3, w=4, ignore_frac=0.2):
     g = torch.Generator().manual_seed(seed)
-    logits = [torch.randn(n, c, h, w, generator=g, dtype=torch.float64) * 2
-              for c in NUM_CLASSES]
+    logits = [
+        torch.randn(n, c, h, w, generator=g, dtype=torch.float64) * 2
+        for c in NUM_CLASSES
+    ]
     label = torch.randint(0, 7, (n, h, w), generator=g)
     label[torch.rand(n, h, w, generator=g) < ignore_frac] = 255
     return logits, label
@@ -61,8 +63,10 @@ def _ref_tree_min(logits, label, ignore=255):
                 t = int(label[b, i, j])
                 if t == ignore:
                     continue
-                s = {(k, c): 1 / (1 + math.exp(-float(logits[k][b, c, i, j])))
-                     for (k, c) in nodes}
+                s = {
+                    (k, c): 1 / (1 + math.exp(-float(logits[k][b, c, i, j])))
+                    for (k, c) in nodes
+                }
                 for (k, c) in nodes:
                     desc = [v for v in nodes if (k, c) in _ancestors(*v)]
                     anc = _ancestors(k, c)
@@ -98,8 +102,8 @@ def test_default_level_weights_and_loss_weight():
 def test_class_weights_match_reference():
     logits, label = _random_case(4)
     cw = {'half': [0.2, 1.0, 3.0], 'part': [0.1, 1, 2, 3, 4, 5, 6]}
-    out = HierarchicalLoss(level_weights=[1, 1, 1], class_weight=cw)(
-        logits, label)
+    out = HierarchicalLoss(
+        level_weights=[1, 1, 1], class_weight=cw)(logits, label)
     assert out['loss_body'].item() == pytest.approx(
         _ref_ce(logits[0], label, 0), rel=1e-9)
     assert out['loss_half'].item() == pytest.approx(
@@ -107,9 +111,9 @@ def test_class_weights_match_reference():
     assert out['loss_part'].item() == pytest.approx(
         _ref_ce(logits[2], label, 2, cw['part']), rel=1e-9)
     # the list form (one entry per level) is equivalent
-    out2 = HierarchicalLoss(level_weights=[1, 1, 1],
-                            class_weight=[None, cw['half'], cw['part']])(
-                                logits, label)
+    out2 = HierarchicalLoss(
+        level_weights=[1, 1, 1], class_weight=[None, cw['half'],
+                                               cw['part']])(logits, label)
     for k in out:
         assert torch.equal(out[k], out2[k])
 
@@ -134,8 +138,7 @@ def test_tree_min_term_matches_per_node_loop(seed):
     # gradients flow through the min/max selections
     logits = [x.clone().requires_grad_() for x in logits]
     loss(logits, label)['loss_tree_min'].backward()
-    assert all(x.grad is not None and x.grad.abs().sum() > 0
-               for x in logits)
+    assert all(x.grad is not None and x.grad.abs().sum() > 0 for x in logits)
 
 
 def test_zero_weight_level_stays_in_graph_and_all_ignored_is_zero():

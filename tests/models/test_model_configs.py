@@ -30,14 +30,17 @@ def test_base_model_config_defaults_and_train_step():
     assert m.decode_head.decoder.type == 'ASPPHead'
     assert m.data_preprocessor.type == 'SegDataPreProcessor'
     # offline: random encoder instead of the ImageNet download
-    cfg.merge_from_dict({'model.backbone.weights': None,
-                         'model.decode_head.decoder.channels': 16})
+    cfg.merge_from_dict({
+        'model.backbone.weights': None,
+        'model.decode_head.decoder.channels': 16
+    })
     model = build(cfg.model)
     assert [b.num_classes for b in model.decode_head.branches.values()] == \
         HIER.num_classes
     model.train()
-    optim = OptimWrapper(torch.optim.SGD(
-        [p for p in model.parameters() if p.requires_grad], lr=0.01))
+    optim = OptimWrapper(
+        torch.optim.SGD([p for p in model.parameters() if p.requires_grad],
+                        lr=0.01))
     logs = model.train_step(make_batch(n=2, h=60, w=64), optim)
     assert logs['loss'].item() > 0
     model.eval()
@@ -61,23 +64,12 @@ def _write_pascal_part(root, ids, size=(40, 48), seed=0):
     (root / 'val_id.txt').write_text('\n'.join(ids[2:]) + '\n')
 
 
-def test_example_config_inherits_mmseg_and_runs_in_a_runner(tmp_path):
+def _small_example_cfg(tmp_path):
+    """The example config, offline, on CPU, with tiny sizes and data."""
     cfg = Config.fromfile(EXAMPLE)
-    # what comes from mmseg's config, unmodified
-    assert cfg.model.backbone.type == 'ResNetV1c'
-    assert cfg.model.backbone.depth == 50
-    assert cfg.model.pretrained == 'open-mmlab://resnet50_v1c'
-    assert cfg.train_cfg.max_iters == 40000
-    # what the example swaps in
-    assert cfg.model.type == 'HierEncoderDecoder'
-    assert cfg.model.decode_head.type == 'HierarchicalDecodeHead'
-    assert 'num_classes' not in cfg.model.decode_head
-    assert cfg.model.auxiliary_head.decoder.type == 'FCNHead'
-    assert cfg.train_dataloader.dataset.type == 'PascalPartDataset'
-    assert 'datasets' not in cfg.train_dataloader.dataset  # no ConcatDataset
-
     data_root = tmp_path / 'Pascal-part'
-    _write_pascal_part(data_root, ['2008_000001', '2008_000002', '2008_000003'])
+    _write_pascal_part(data_root,
+                       ['2008_000001', '2008_000002', '2008_000003'])
     bn = dict(type='BN', requires_grad=True)
     small_train = [
         dict(type='LoadHierImageFromFile'),
@@ -94,7 +86,6 @@ def test_example_config_inherits_mmseg_and_runs_in_a_runner(tmp_path):
     ]
     loader = dict(batch_size=2, num_workers=0, persistent_workers=False)
     cfg.merge_from_dict({
-        # offline, CPU, tiny
         'model.pretrained': None,
         'model.backbone.norm_cfg': bn,
         'model.decode_head.decoder.norm_cfg': bn,
@@ -103,11 +94,12 @@ def test_example_config_inherits_mmseg_and_runs_in_a_runner(tmp_path):
         'model.auxiliary_head.decoder.channels': 8,
         'model.data_preprocessor.size': (32, 32),
         'train_dataloader': dict(
-            loader, dataset=dict(data_root=str(data_root),
-                                 pipeline=small_train)),
+            loader,
+            dataset=dict(data_root=str(data_root), pipeline=small_train)),
         'test_dataloader': dict(
-            loader, batch_size=1, dataset=dict(data_root=str(data_root),
-                                               pipeline=small_test)),
+            loader,
+            batch_size=1,
+            dataset=dict(data_root=str(data_root), pipeline=small_test)),
         'train_cfg.max_iters': 1,
         'train_cfg.val_interval': 1000,
         'default_hooks.checkpoint.save_last': False,
@@ -117,12 +109,32 @@ def test_example_config_inherits_mmseg_and_runs_in_a_runner(tmp_path):
     cfg.val_cfg = None
     cfg.val_dataloader = None
     cfg.val_evaluator = None
-    runner = Runner.from_cfg(cfg)
+    return cfg
+
+
+def test_example_config_inherits_mmseg_and_runs_in_a_runner(tmp_path):
+    cfg = Config.fromfile(EXAMPLE)
+    # what comes from mmseg's config, unmodified
+    assert cfg.model.backbone.type == 'ResNetV1c'
+    assert cfg.model.backbone.depth == 50
+    assert cfg.model.pretrained == 'open-mmlab://resnet50_v1c'
+    assert cfg.train_cfg.max_iters == 40000
+    # what the example swaps in
+    assert cfg.model.type == 'HierEncoderDecoder'
+    assert cfg.model.decode_head.type == 'HierarchicalDecodeHead'
+    assert 'num_classes' not in cfg.model.decode_head
+    assert cfg.model.auxiliary_head.decoder.type == 'FCNHead'
+    assert cfg.train_dataloader.dataset.type == 'PascalPartDataset'
+    assert 'datasets' not in cfg.train_dataloader.dataset  # no ConcatDataset
+
+    runner = Runner.from_cfg(_small_example_cfg(tmp_path))
     model = runner.model
     before = {k: v.clone() for k, v in model.state_dict().items()}
     runner.train()
-    changed = [k for k, v in model.state_dict().items()
-               if not torch.equal(before[k], v)]
+    changed = [
+        k for k, v in model.state_dict().items()
+        if not torch.equal(before[k], v)
+    ]
     assert any(k.startswith('decode_head.branches.part.') for k in changed)
     assert any(k.startswith('auxiliary_head.branches.body.') for k in changed)
     scalars = runner.message_hub.log_scalars
@@ -134,14 +146,38 @@ def test_example_config_inherits_mmseg_and_runs_in_a_runner(tmp_path):
     assert all(0 <= metrics[k] <= 100 for k in ('mIoU0', 'mIoU1', 'mIoU2'))
 
 
+def test_example_config_tta_as_tools_test_does_it(tmp_path):
+    """`tools/test.py --tta`: the config's tta_pipeline (6 scales x flip)
+    and tta_model wrap the segmentor; every level stays consistent."""
+    cfg = _small_example_cfg(tmp_path)
+    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+    cfg.tta_model.module = cfg.model
+    cfg.model = cfg.tta_model
+    runner = Runner.from_cfg(cfg)
+    assert type(runner.model).__name__ == 'HierSegTTAModel'
+    batch = next(iter(runner.test_dataloader))
+    assert len(batch['inputs']) == 12  # augmented views
+    runner.model.eval()
+    with torch.no_grad():
+        merged = runner.model.test_step(batch)
+    maps = level_maps(merged[0], HIER)
+    assert merged[0].gt_sem_seg.shape == (40, 48)
+    assert all(m.shape == (1, 40, 48) for m in maps)
+    assert bool(HIER.is_consistent(maps).all())
+    metrics = runner.test()
+    assert set(metrics) >= {'mIoU0', 'mIoU1', 'mIoU2'}
+
+
 @pytest.mark.parametrize('layout', ['separate', 'shared'])
 def test_base_config_layout_switch(layout):
     cfg = Config.fromfile(BASE_MODEL)
-    cfg.merge_from_dict({'model.backbone.weights': None,
-                         'model.backbone.name': 'resnet18',
-                         'model.decode_head.layout': layout,
-                         'model.decode_head.cascade': True,
-                         'model.decode_head.decoder.channels': 8})
+    cfg.merge_from_dict({
+        'model.backbone.weights': None,
+        'model.backbone.name': 'resnet18',
+        'model.decode_head.layout': layout,
+        'model.decode_head.cascade': True,
+        'model.decode_head.decoder.channels': 8
+    })
     model = build(cfg.model).eval()
     assert hasattr(model.decode_head, 'trunk') == (layout == 'shared')
     with torch.no_grad():

@@ -31,11 +31,10 @@ def test_feature_maps_and_dilation(output_stride, last_sizes):
 
 
 def test_out_indices_select_maps():
-    enc = SMPEncoder('resnet18', weights=None, output_stride=8,
-                     out_indices=(1, 5))
+    enc = SMPEncoder(
+        'resnet18', weights=None, output_stride=8, out_indices=(1, 5))
     feats = enc(torch.rand(2, 3, 32, 32))
-    assert [tuple(f.shape) for f in feats] == [(2, 64, 16, 16),
-                                               (2, 512, 4, 4)]
+    assert [tuple(f.shape) for f in feats] == [(2, 64, 16, 16), (2, 512, 4, 4)]
     assert enc.out_channels == (64, 512)
     with pytest.raises(ValueError, match='out_indices'):
         SMPEncoder('resnet18', out_indices=(6, ))
@@ -60,8 +59,11 @@ def test_in_channels_for_a_stem():
 
 
 def _bn_state(module):
-    return {k: v.clone() for k, v in module.state_dict().items()
-            if 'running' in k or 'num_batches' in k}
+    return {
+        k: v.clone()
+        for k, v in module.state_dict().items()
+        if 'running' in k or 'num_batches' in k
+    }
 
 
 def test_frozen_survives_train_and_keeps_bn_stats():
@@ -107,8 +109,8 @@ def test_local_checkpoint_pth_wrapped_and_prefixed(tmp_path):
     # mmengine-style checkpoint with a classifier and a `backbone.` prefix
     wrapped = {f'backbone.{k}': v for k, v in state.items()}
     wrapped['backbone.fc.weight'] = torch.zeros(10, 512)
-    torch.save(dict(state_dict=wrapped, meta=dict(epoch=1)),
-               tmp_path / 'wrapped.pth')
+    torch.save(
+        dict(state_dict=wrapped, meta=dict(epoch=1)), tmp_path / 'wrapped.pth')
     enc2 = SMPEncoder('resnet18', weights=str(tmp_path / 'wrapped.pth'))
     assert torch.equal(enc2.encoder.conv1.weight, state['conv1.weight'])
     # random init would differ
@@ -120,8 +122,10 @@ def test_local_checkpoint_pth_wrapped_and_prefixed(tmp_path):
 def test_local_checkpoint_safetensors(tmp_path):
     from safetensors.torch import save_file
     state = _random_state(seed=1)
-    save_file({k: v.contiguous() for k, v in state.items()},
-              str(tmp_path / 'r18.safetensors'))
+    save_file({
+        k: v.contiguous()
+        for k, v in state.items()
+    }, str(tmp_path / 'r18.safetensors'))
     enc = SMPEncoder('resnet18', weights=str(tmp_path / 'r18.safetensors'))
     assert torch.equal(enc.encoder.layer4[1].bn2.running_var,
                        state['layer4.1.bn2.running_var'])
@@ -131,7 +135,8 @@ def test_local_checkpoint_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match='nothere.pth'):
         SMPEncoder('resnet18', weights=str(tmp_path / 'nothere.pth'))
     torch.save(_random_state('resnet18'), tmp_path / 'r18.pth')
-    with pytest.raises(RuntimeError, match="does not match encoder 'resnet34'"):
+    with pytest.raises(
+            RuntimeError, match="does not match encoder 'resnet34'"):
         SMPEncoder('resnet34', weights=str(tmp_path / 'r18.pth'))
     with pytest.raises(KeyError, match='no .*instagram'):
         SMPEncoder('resnet18', weights='instagram')
@@ -153,8 +158,7 @@ def test_offline_imagenet_error_hf_offline_mode(tmp_path, monkeypatch):
     _check_hint(info.value)
 
 
-def test_offline_imagenet_error_when_network_is_blocked(tmp_path,
-                                                        monkeypatch):
+def test_offline_imagenet_error_when_network_is_blocked(tmp_path, monkeypatch):
     """The download really goes out and the suite's network guard stops it;
     the guard's record is swapped for a local list, so the deliberate
     attempt does not fail the session check."""

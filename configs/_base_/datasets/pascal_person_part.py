@@ -6,6 +6,8 @@
 #   train_id.txt (1,716 ids), val_id.txt (the 1,817 test ids)
 # `data_root` is the one thing to edit; tools/dataset_converters/pascal_part.py
 # --layout person_part writes this layout from the Pascal-Part .mat files.
+# (Releases that keep the split files in list/ need
+# ann_file='list/train_id.txt' / 'list/val_id.txt' below.)
 # Check the data with
 #   python tools/check_dataset.py data/pascal_person_part --layout person_part
 dataset_type = 'PascalPersonPartDataset'

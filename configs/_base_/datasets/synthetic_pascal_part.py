@@ -1,5 +1,5 @@
 # Synthetic Pascal-part look-alike for CPU demos and smoke training, in
-# exactly the Pascal-part layout. Generate it first (about a minute for
+# exactly the Pascal-part layout. Generate it first (about 20-30 s for
 # 1,000 images on one core):
 #   python tools/make_synthetic_dataset.py data/synthetic_pascal_part \
 #       --num-train 800 --num-val 200

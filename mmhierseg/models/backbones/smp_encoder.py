@@ -1,7 +1,7 @@
-"""segmentation-models-pytorch encoders as mmseg backbones: :class:`SMPEncoder`."""
+"""segmentation-models-pytorch encoders as mmseg backbones."""
 import os
 import os.path as osp
-from typing import Optional, Sequence, Tuple, Union
+from typing import Optional, Sequence, Tuple
 
 import torch
 from mmengine.model import BaseModule
@@ -16,8 +16,7 @@ _STRIP_PREFIXES = ('module.', 'backbone.encoder.', 'backbone.', 'encoder.')
 
 def _looks_like_path(weights: str) -> bool:
     return (os.sep in weights or '/' in weights
-            or weights.lower().endswith(_CKPT_SUFFIXES)
-            or osp.exists(weights))
+            or weights.lower().endswith(_CKPT_SUFFIXES) or osp.exists(weights))
 
 
 @MODELS.register_module()
@@ -119,8 +118,12 @@ class SMPEncoder(BaseModule):
         smp = self._smp()
         get_encoder = smp.encoders.get_encoder
         if weights is None or name.startswith('tu-'):
-            return get_encoder(name, in_channels=3, depth=depth,
-                               weights=weights, output_stride=output_stride)
+            return get_encoder(
+                name,
+                in_channels=3,
+                depth=depth,
+                weights=weights,
+                output_stride=output_stride)
         registry = smp.encoders.encoders
         if name not in registry:
             raise KeyError(f'unknown smp encoder {name!r}; known: '
@@ -131,12 +134,16 @@ class SMPEncoder(BaseModule):
                 f'smp has no {weights!r} weights for {name!r} (available: '
                 f'{sorted(settings)}); or pass a local file path')
         try:
-            return get_encoder(name, in_channels=3, depth=depth,
-                               weights=weights, output_stride=output_stride)
+            return get_encoder(
+                name,
+                in_channels=3,
+                depth=depth,
+                weights=weights,
+                output_stride=output_stride)
         except Exception as err:  # download failure: network, offline, ...
             raise RuntimeError(
-                self._download_hint(name, weights, settings[weights], err)
-            ) from err
+                self._download_hint(name, weights, settings[weights],
+                                    err)) from err
 
     @staticmethod
     def _download_hint(name: str, weights: str, setting: dict,
@@ -172,8 +179,10 @@ class SMPEncoder(BaseModule):
             if state and all(k.startswith(prefix) for k in state):
                 state = {k[len(prefix):]: v for k, v in state.items()}
         # a classifier saved with the network is not part of the encoder
-        for key in [k for k in state if k.startswith(('fc.', 'classifier.'))
-                    and k not in self.encoder.state_dict()]:
+        for key in [
+                k for k in state if k.startswith(('fc.', 'classifier.'))
+                and k not in self.encoder.state_dict()
+        ]:
             state.pop(key)
         try:
             self.encoder.load_state_dict(state, strict=True)

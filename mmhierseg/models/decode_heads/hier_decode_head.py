@@ -91,8 +91,7 @@ class LevelModuleDict(nn.ModuleDict):
 
     def __getattribute__(self, name: str):
         if name in LevelModuleDict._SHADOWABLE:
-            modules = object.__getattribute__(self, '__dict__').get(
-                '_modules')
+            modules = object.__getattribute__(self, '__dict__').get('_modules')
             if modules is not None and name in modules:
                 return modules[name]
         return super().__getattribute__(name)
@@ -229,10 +228,10 @@ class HierarchicalDecodeHead(BaseDecodeHead):
         else:
             trunk_cfg = copy.deepcopy(decoder)
             # any class count: the trunk's classifier is removed below
-            trunk_cfg.update(num_classes=hier.num_leaves,
-                             out_channels=hier.num_leaves,
-                             loss_decode=dict(type='CrossEntropyLoss',
-                                              avg_non_ignore=True))
+            trunk_cfg.update(
+                num_classes=hier.num_leaves,
+                out_channels=hier.num_leaves,
+                loss_decode=dict(type='CrossEntropyLoss', avg_non_ignore=True))
             self.trunk = MODELS.build(trunk_cfg)
             self._require_features(self.trunk, 'trunk')
             self.trunk.conv_seg = nn.Identity()
@@ -249,8 +248,10 @@ class HierarchicalDecodeHead(BaseDecodeHead):
                     act_cfg=decoder.get('act_cfg', dict(type='ReLU')),
                     align_corners=self.align_corners)
             template = _to_config(light_branch)
-            template.update(in_channels=self.trunk.channels, in_index=0,
-                            input_transform=None)
+            template.update(
+                in_channels=self.trunk.channels,
+                in_index=0,
+                input_transform=None)
 
         self.branches = LevelModuleDict()
         for lvl, name in enumerate(hier.level_names):
@@ -261,10 +262,10 @@ class HierarchicalDecodeHead(BaseDecodeHead):
                               'config is ignored; HierarchicalDecodeHead '
                               'uses its own loss_decode')
             # the branch's own loss is never used: keep it the quiet default
-            cfg.update(num_classes=hier.num_classes[lvl],
-                       out_channels=hier.num_classes[lvl],
-                       loss_decode=dict(type='CrossEntropyLoss',
-                                        avg_non_ignore=True))
+            cfg.update(
+                num_classes=hier.num_classes[lvl],
+                out_channels=hier.num_classes[lvl],
+                loss_decode=dict(type='CrossEntropyLoss', avg_non_ignore=True))
             branch = MODELS.build(cfg)
             if cascade or layout == 'shared':
                 self._require_features(branch, f'branch {name!r}')
@@ -273,8 +274,10 @@ class HierarchicalDecodeHead(BaseDecodeHead):
         if cascade:
             self.cascade_convs = LevelModuleDict()
             for lvl in range(1, hier.num_levels):
-                conv = nn.Conv2d(hier.num_classes[lvl - 1],
-                                 hier.num_classes[lvl], kernel_size=1)
+                conv = nn.Conv2d(
+                    hier.num_classes[lvl - 1],
+                    hier.num_classes[lvl],
+                    kernel_size=1)
                 nn.init.zeros_(conv.weight)
                 nn.init.zeros_(conv.bias)
                 self.cascade_convs[hier.level_names[lvl]] = conv
@@ -331,9 +334,11 @@ class HierarchicalDecodeHead(BaseDecodeHead):
                     else outputs[-1]
                 probs = coarse.softmax(dim=1)
                 if probs.shape[2:] != feat.shape[2:]:
-                    probs = resize(probs, size=feat.shape[2:],
-                                   mode='bilinear',
-                                   align_corners=self.align_corners)
+                    probs = resize(
+                        probs,
+                        size=feat.shape[2:],
+                        mode='bilinear',
+                        align_corners=self.align_corners)
                 logits = logits + self.cascade_convs[name](probs)
             outputs.append(logits)
         return outputs
@@ -354,12 +359,16 @@ class HierarchicalDecodeHead(BaseDecodeHead):
         """
         seg_label = self._stack_batch_gt(batch_data_samples)
         logits = [
-            resize(x, size=seg_label.shape[2:], mode='bilinear',
-                   align_corners=self.align_corners) for x in seg_logits
+            resize(
+                x,
+                size=seg_label.shape[2:],
+                mode='bilinear',
+                align_corners=self.align_corners) for x in seg_logits
         ]
         seg_label = seg_label.squeeze(1)
-        losses = dict(self.loss_decode(
-            logits, seg_label, ignore_index=self.ignore_index))
+        losses = dict(
+            self.loss_decode(
+                logits, seg_label, ignore_index=self.ignore_index))
         with torch.no_grad():
             losses['acc_seg'] = accuracy(
                 logits[-1], seg_label, ignore_index=self.ignore_index)
@@ -388,8 +397,11 @@ class HierarchicalDecodeHead(BaseDecodeHead):
         """
         size = self._output_size(batch_img_metas)
         return [
-            resize(x, size=size, mode='bilinear',
-                   align_corners=self.align_corners) for x in seg_logits
+            resize(
+                x,
+                size=size,
+                mode='bilinear',
+                align_corners=self.align_corners) for x in seg_logits
         ]
 
     def predict_by_feat(self, seg_logits: Sequence[Tensor],

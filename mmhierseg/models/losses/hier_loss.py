@@ -88,8 +88,8 @@ class HierarchicalLoss(nn.Module):
             defaults = list(DEFAULT_LEVEL_WEIGHTS)
         else:
             defaults = [1.0 / h.num_levels] * h.num_levels
-        self.level_weights: Dict[str, float] = dict(
-            zip(h.level_names, defaults))
+        self.level_weights: Dict[str,
+                                 float] = dict(zip(h.level_names, defaults))
         if level_weights is not None:
             self.set_level_weights(level_weights)
 
@@ -101,7 +101,8 @@ class HierarchicalLoss(nn.Module):
                 self.register_buffer(name, None, persistent=False)
             else:
                 self.register_buffer(
-                    name, torch.tensor(weights, dtype=torch.float32),
+                    name,
+                    torch.tensor(weights, dtype=torch.float32),
                     persistent=False)
 
         # parent tables for the tree-min term (level k -> level k-1)
@@ -323,9 +324,9 @@ class HierarchicalLoss(nn.Module):
                 1, index, child, reduce='amin', include_self=True)
         per_pixel = 0
         for lvl in range(n_lv):
-            onehot = F.one_hot(
-                targets[lvl].masked_fill(~valid, 0),
-                h.num_classes[lvl]).permute(0, 3, 1, 2).to(anc[lvl].dtype)
+            onehot = F.one_hot(targets[lvl].masked_fill(~valid, 0),
+                               h.num_classes[lvl]).permute(0, 3, 1, 2).to(
+                                   anc[lvl].dtype)
             node = onehot * anc[lvl] + (1 - onehot) * desc[lvl]
             per_pixel = per_pixel - node.sum(1)
         mask = valid.to(per_pixel.dtype)

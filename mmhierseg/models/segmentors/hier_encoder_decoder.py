@@ -92,17 +92,16 @@ class HierEncoderDecoder(EncoderDecoder):
         hier = ClassHierarchy.build(hierarchy)
         decode_head = self._with_hierarchy(decode_head, hier)
         if isinstance(auxiliary_head, (list, tuple)):
-            auxiliary_head = [self._with_hierarchy(c, hier)
-                              for c in auxiliary_head]
+            auxiliary_head = [
+                self._with_hierarchy(c, hier) for c in auxiliary_head
+            ]
         elif auxiliary_head is not None:
             auxiliary_head = self._with_hierarchy(auxiliary_head, hier)
         if test_cfg is None:
             test_cfg = dict(mode='whole')
-        if isinstance(test_cfg, dict) and not isinstance(test_cfg,
-                                                         ConfigDict):
+        if isinstance(test_cfg, dict) and not isinstance(test_cfg, ConfigDict):
             test_cfg = ConfigDict(test_cfg)
-        if isinstance(backbone, dict) and not isinstance(backbone,
-                                                         ConfigDict):
+        if isinstance(backbone, dict) and not isinstance(backbone, ConfigDict):
             backbone = ConfigDict(backbone)  # mmseg sets attributes on it
         # built before the backbone, so its channels can size the backbone
         stem_module = MODELS.build(stem) if stem is not None else None
@@ -186,8 +185,7 @@ class HierEncoderDecoder(EncoderDecoder):
         """
         x = self.extract_feat(inputs)
         if self.decode == 'consistent':
-            return self.decode_head.predict(x, batch_img_metas,
-                                            self.test_cfg)
+            return self.decode_head.predict(x, batch_img_metas, self.test_cfg)
         levels = self.decode_head.predict_levels(
             self.decode_head.forward(x), batch_img_metas)
         return torch.cat(levels, dim=1)
@@ -222,8 +220,10 @@ class HierEncoderDecoder(EncoderDecoder):
                 for lvl in range(h.leaf_level):
                     name = h.level_names[lvl]
                     sample.set_data({
-                        f'pred_sem_seg_{name}': PixelData(data=preds[lvl]),
-                        f'seg_logits_{name}': PixelData(data=parts[lvl])
+                        f'pred_sem_seg_{name}':
+                        PixelData(data=preds[lvl]),
+                        f'seg_logits_{name}':
+                        PixelData(data=parts[lvl])
                     })
             else:
                 leaf = sample.pred_sem_seg.data

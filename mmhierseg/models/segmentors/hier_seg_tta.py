@@ -46,8 +46,7 @@ class HierSegTTAModel(SegTTAModel):
         independent = getattr(module, 'decode', 'consistent') == 'independent'
         merged = []
         for views in data_samples_list:
-            leaf_probs = self._mean_probs(
-                [v.seg_logits.data for v in views])
+            leaf_probs = self._mean_probs([v.seg_logits.data for v in views])
             leaf_pred = leaf_probs.argmax(dim=0, keepdim=True)
             out = SegDataSample(metainfo=views[0].metainfo)
             out.set_data({

@@ -83,7 +83,8 @@ def resolve_ultralytics_weights(weights: str,
 
     Order: an existing path; a ``.yaml`` model name (random weights, built
     by ultralytics, never downloaded); the file in ultralytics'
-    ``weights_dir``; a download of a bare name when allowed.
+    ``weights_dir``; a download of a bare name (or an http(s) URL) when
+    allowed.
 
     Args:
         weights (str): A path, a ``.yaml`` name, or a model name such as
@@ -105,6 +106,7 @@ def resolve_ultralytics_weights(weights: str,
         return osp.abspath(path)
     if path.lower().endswith(('.yaml', '.yml')):
         return weights
+    is_url = path.lower().startswith(('http://', 'https://'))
     is_bare_name = osp.basename(path) == path
     if is_bare_name:
         try:
@@ -114,7 +116,7 @@ def resolve_ultralytics_weights(weights: str,
             stored = None
         if stored and osp.isfile(stored):
             return osp.abspath(stored)
-    if not is_bare_name:
+    if not (is_bare_name or is_url):
         raise _missing_weights_error(what, weights, 'the path does not exist',
                                      config_key)
     if not download_allowed(download):

@@ -11,8 +11,8 @@ from ultralytics.models.fastsam.predict import FastSAMPredictor
 from mmhierseg.models.stems.prior_rendering import (PRIOR_CHANNELS,
                                                     render_part_priors)
 from mmhierseg.models.stems.ultralytics_pose import UltralyticsPoseBackend
-from .conftest import (H, STANDING, W, FakePose, normalize, person,
-                       pose_result, random_images)
+from ._stem_utils import (H, STANDING, W, FakePose, normalize, person,
+                          pose_result, random_images)
 
 
 def test_forward_shape_and_identity_at_init(make_stem):
@@ -390,7 +390,7 @@ def test_stem_in_hier_encoder_decoder_train_step(make_stem):
 
     init_default_scope('mmseg')
     norm = dict(type='BN', requires_grad=True)
-    from .conftest import MEAN, POSE, STD
+    from ._stem_utils import MEAN, POSE, STD
     stem_cfg = dict(
         type='PosePriorStem',
         pose=dict(POSE),
