@@ -370,7 +370,7 @@ def _draw_person(canvas: _Canvas, sk: dict, scale: float, rot: float,
     if long_hair and view != 'back':
         hair_down()  # behind the shoulders
     canvas.poly('torso', torso)
-    canvas.limb('neck', neck + up * -0.02, neck + (head_c - neck) * 0.6,
+    canvas.limb('neck', neck + up * -0.008, neck + (head_c - neck) * 0.6,
                 w['neck'], w['neck'] * 0.9, scale)
     angle = -sk['head_tilt'] - rot
     if long_hair and view == 'back':

@@ -199,5 +199,7 @@ def test_browse_dataset_root_and_config(tmp_path, synthetic_root):
         cfg, str(out2), split='train', num=2, with_pipeline=True,
         cfg_options={'train_dataloader.dataset.data_root': str(root)})
     assert len(files) == 2
-    aug = cv2.imread(files[0])
-    assert aug.shape[1] == 4 * 256 + 3 * 4  # crops of the config
+    for f in files:  # four panels of one random crop (<= 256, the config's)
+        aug = cv2.imread(f)
+        panel_w = (aug.shape[1] - 3 * 4) / 4
+        assert panel_w == int(panel_w) and 0 < panel_w <= 256

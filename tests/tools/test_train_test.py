@@ -197,3 +197,12 @@ def test_train_cli_options_to_config(trained, tmp_path):
     assert mlflow_cfg['tags']['mode'] == 'test'
     with pytest.raises(ValueError, match='tta_pipeline'):
         test.build_cfg(test.parse_args([trained['cfg'], 'c.pth', '--tta']))
+    with_tta = Config.fromfile(trained['cfg'])
+    with_tta.tta_model = dict(type='HierSegTTAModel')
+    with_tta.tta_pipeline = [dict(type='LoadHierImageFromFile')]
+    cfg_path = str(tmp_path / 'tta.py')
+    with_tta.dump(cfg_path)
+    cfg = test.build_cfg(test.parse_args([cfg_path, 'c.pth', '--tta']))
+    assert cfg.model.type == 'HierSegTTAModel'
+    assert cfg.model.module.type == 'HierEncoderDecoder'
+    assert cfg.test_dataloader.dataset.pipeline == with_tta.tta_pipeline

@@ -1,0 +1,166 @@
+# CPU demo: the hierarchical model on the synthetic Pascal-part look-alike,
+# offline, in about ten minutes on 2 CPU cores. `make demo` generates the
+# data (data/synthetic_pascal_part), trains, tests and prints the
+# per-level table and where the MLflow run is. By hand:
+#   python tools/make_synthetic_dataset.py data/synthetic_pascal_part \
+#       --num-train 800 --num-val 200
+#   python tools/train.py configs/demo/hierseg_synthetic_cpu.py
+#   python tools/test.py configs/demo/hierseg_synthetic_cpu.py \
+#       work_dirs/hierseg_synthetic_cpu/iter_1500.pth --json-out m.json
+#
+# Differences from configs/hierseg_deeplabv3.py, all for "offline, 2 cores,
+# ten minutes":
+# - no pretrained weights anywhere: a small SMP ResNet18 encoder from random
+#   init, trained (not frozen), output stride 16, small ASPP decoders;
+# - no pose prior stem: offline the pose model could only be built from its
+#   yaml with random weights, which detects nobody, so every prior map would
+#   be zero (pure cost, no signal);
+# - small images (short side 160, 160x160 crops);
+# - short stages for the staged unfreezing. The encoder is named by no stage,
+#   so it trains throughout (it starts from random weights); the branches
+#   follow the original schedule: body, half, part, then all three on the
+#   weighted loss.
+_base_ = [
+    '../_base_/datasets/synthetic_pascal_part.py',
+    '../_base_/default_runtime.py',
+]
+
+crop_size = (160, 160)
+max_iters = 1500
+stage_iters = 100
+norm_cfg = dict(type='BN', requires_grad=True)
+
+model = dict(
+    type='HierEncoderDecoder',
+    hierarchy='pascal_part',
+    decode='consistent',
+    data_preprocessor=dict(
+        type='SegDataPreProcessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True,
+        pad_val=0,
+        seg_pad_val=255,
+        size=crop_size,
+        test_cfg=dict(size_divisor=16)),
+    stem=None,
+    backbone=dict(
+        type='SMPEncoder',
+        name='resnet18',
+        weights=None,
+        output_stride=16,
+        out_indices=(2, 3, 4, 5),
+        frozen=False),
+    decode_head=dict(
+        type='HierarchicalDecodeHead',
+        layout='separate',
+        cascade=False,
+        decoder=dict(
+            type='ASPPHead',
+            in_channels=512,
+            in_index=3,
+            channels=64,
+            dilations=(1, 6, 12, 18),
+            dropout_ratio=0.1,
+            norm_cfg=norm_cfg,
+            align_corners=False),
+        loss_decode=dict(
+            type='HierarchicalLoss', level_weights=[0.34, 0.25, 0.4])),
+    train_cfg=dict(),
+    test_cfg=dict(mode='whole'))
+
+train_pipeline = [
+    dict(type='LoadHierImageFromFile'),
+    dict(type='LoadHierAnnotations'),
+    dict(
+        type='RandomResize',
+        scale=(640, 160),
+        ratio_range=(0.75, 1.5),
+        keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.9),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackSegInputs')
+]
+test_pipeline = [
+    dict(type='LoadHierImageFromFile'),
+    dict(type='Resize', scale=(640, 160), keep_ratio=True),
+    dict(type='LoadHierAnnotations'),
+    dict(type='PackSegInputs')
+]
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=1,
+    persistent_workers=True,
+    dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=1,
+    persistent_workers=True,
+    dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=2e-3, weight_decay=1e-4),
+    clip_grad=dict(max_norm=5.0))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.05, begin=0, end=50, by_epoch=False),
+    dict(
+        type='PolyLR',
+        eta_min=1e-5,
+        power=0.9,
+        begin=50,
+        end=max_iters,
+        by_epoch=False)
+]
+train_cfg = dict(
+    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=500)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=25, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(
+        type='CheckpointHook',
+        by_epoch=False,
+        interval=500,
+        max_keep_ckpts=2,
+        save_best='mIoU2',
+        rule='greater'),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    visualization=dict(type='SegVisualizationHook'))
+
+custom_hooks = [
+    dict(
+        type='StagedUnfreezeHook',
+        by='iter',
+        stages=[
+            dict(
+                name='body branch',
+                begin=0,
+                end=stage_iters,
+                trainable=['decode_head.branches.body'],
+                loss_weights=dict(body=1.0, half=0.0, part=0.0)),
+            dict(
+                name='half branch',
+                begin=stage_iters,
+                end=2 * stage_iters,
+                trainable=['decode_head.branches.half'],
+                loss_weights=dict(body=0.0, half=1.0, part=0.0)),
+            dict(
+                name='part branch',
+                begin=2 * stage_iters,
+                end=3 * stage_iters,
+                trainable=['decode_head.branches.part'],
+                loss_weights=dict(body=0.0, half=0.0, part=1.0)),
+            dict(
+                name='all branches',
+                begin=3 * stage_iters,
+                end=None,
+                trainable=['decode_head.branches'],
+                loss_weights=dict(body=0.34, half=0.25, part=0.4)),
+        ])
+]
+env_cfg = dict(cudnn_benchmark=False)
+randomness = dict(seed=0)

@@ -1,0 +1,104 @@
+# Hierarchical human-part segmentation on Pascal-part (the full model):
+#   pose prior stem (YOLOv8-pose keypoints + FastSAM person mask -> prior
+#   maps -> 1x1 fusion conv) -> frozen SMP ResNet34 encoder (ImageNet,
+#   output stride 8) -> three ASPP decoders (body 2 / half 3 / part 7
+#   classes) -> per-level cross-entropy, weighted 0.34 / 0.25 / 0.4,
+#   trained in stages (StagedUnfreezeHook).
+#
+# The one thing to edit: `data_root` (JPEGImages/, gt_masks/, train_id.txt,
+# val_id.txt). Train / test:
+#   python tools/train.py configs/hierseg_deeplabv3.py
+#   python tools/test.py configs/hierseg_deeplabv3.py \
+#       work_dirs/hierseg_deeplabv3/best_mIoU2_iter_*.pth --json-out m.json
+#   bash tools/dist_train.sh configs/hierseg_deeplabv3.py 4
+#
+# Weights: the encoder's `weights='imagenet'`, `yolov8n-pose.pt` and
+# `FastSAM-s.pt` are downloaded when online. Offline, point them at local
+# files, e.g. --cfg-options model.backbone.weights=/ckpt/resnet34.pth
+# model.stem.pose.weights=/ckpt/yolov8n-pose.pt
+# model.stem.sam.weights=/ckpt/FastSAM-s.pt
+_base_ = [
+    '_base_/models/hierseg_deeplabv3.py',
+    '_base_/datasets/pascal_part.py',
+    '_base_/default_runtime.py',
+    '_base_/schedules/schedule_hier_20k.py',
+]
+
+data_root = 'data/Pascal-part/'  # <- edit: where your Pascal-part lives
+
+train_dataloader = dict(dataset=dict(data_root=data_root))
+val_dataloader = dict(dataset=dict(data_root=data_root))
+test_dataloader = dict(dataset=dict(data_root=data_root))
+
+model = dict(
+    stem=dict(
+        type='PosePriorStem',
+        pose=dict(
+            backend='ultralytics',
+            weights='yolov8n-pose.pt',
+            conf=0.25,
+            kpt_thr=0.5,
+            imgsz=640),
+        sam=dict(weights='FastSAM-s.pt', imgsz=640, conf=0.4, iou=0.9),
+        # person mask + head, torso, upper/lower arms, upper/lower legs
+        channels=('mask', 'head', 'torso', 'upper_arm', 'lower_arm',
+                  'upper_leg', 'lower_leg'),
+        out_channels=3,  # what the (frozen, pretrained) encoder expects
+        # priors of val/test images are computed once per process
+        cache=dict(max_items=4096, dir=None)))
+
+# The original schedule: each branch alone on its own loss, then every
+# branch and the stem's fusion conv on the weighted sum. The encoder stays
+# frozen throughout (model.backbone.frozen=True); to fine-tune it as well,
+# set frozen=False and add 'backbone' to the last stage.
+custom_hooks = [
+    dict(
+        type='StagedUnfreezeHook',
+        by='iter',
+        stages=[
+            dict(
+                name='body branch',
+                begin=0,
+                end=2000,
+                trainable=['decode_head.branches.body'],
+                loss_weights=dict(body=1.0, half=0.0, part=0.0)),
+            dict(
+                name='half branch',
+                begin=2000,
+                end=4000,
+                trainable=['decode_head.branches.half'],
+                loss_weights=dict(body=0.0, half=1.0, part=0.0)),
+            dict(
+                name='part branch',
+                begin=4000,
+                end=6000,
+                trainable=['decode_head.branches.part'],
+                loss_weights=dict(body=0.0, half=0.0, part=1.0)),
+            dict(
+                name='all branches + stem',
+                begin=6000,
+                end=None,
+                trainable=['decode_head.branches', 'stem.fuse'],
+                loss_weights=dict(body=0.34, half=0.25, part=0.4)),
+        ])
+]
+
+# multi-scale + flip test-time augmentation (tools/test.py --tta)
+img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
+tta_pipeline = [
+    dict(type='LoadHierImageFromFile'),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [
+                dict(type='Resize', scale_factor=r, keep_ratio=True)
+                for r in img_ratios
+            ],
+            [
+                dict(type='RandomFlip', prob=0., direction='horizontal'),
+                dict(type='RandomFlip', prob=1., direction='horizontal')
+            ],
+            [dict(type='LoadHierAnnotations')],
+            [dict(type='PackSegInputs')],
+        ])
+]
