@@ -1,15 +1,17 @@
 # Hierarchical DeepLabV3: frozen SMP ResNet34 (ImageNet, output stride 8),
 # one ASPP branch per level of the label tree, per-level cross-entropy.
 #
-# Everything class-shaped comes from `hierarchy` (a preset name or a tree
-# dict, see mmhierseg.ClassHierarchy): 2 / 3 / 7 classes for Pascal-part.
+# Everything class-shaped comes from `model.hierarchy` (a preset name or a
+# tree dict, see mmhierseg.ClassHierarchy): 2 / 3 / 7 classes for
+# Pascal-part. The segmentor hands it to the head and the loss. Top-level
+# configs set it from the dataset config's `hierarchy` variable
+# (`model = dict(hierarchy=_base_.hierarchy)`), so the tree is named once.
 #
 # Offline: weights='imagenet' needs the network (smp downloads from the
 # Hugging Face Hub); pass a local file instead, e.g.
 #   --cfg-options model.backbone.weights=/path/to/resnet34.safetensors
 # Multi-GPU: BN here; add `sync_bn = 'torch'` to the top-level config to
 # convert to SyncBN under a distributed launcher.
-hierarchy = 'pascal_part'
 norm_cfg = dict(type='BN', requires_grad=True)
 data_preprocessor = dict(
     type='SegDataPreProcessor',
@@ -24,10 +26,10 @@ data_preprocessor = dict(
     test_cfg=dict(size_divisor=32))
 model = dict(
     type='HierEncoderDecoder',
-    hierarchy=hierarchy,
+    hierarchy='pascal_part',
     decode='consistent',
     data_preprocessor=data_preprocessor,
-    stem=None,
+    # stem=dict(type='PosePriorStem', ...): see configs/hierseg_deeplabv3.py
     backbone=dict(
         type='SMPEncoder',
         name='resnet34',
@@ -37,7 +39,6 @@ model = dict(
         frozen=True),
     decode_head=dict(
         type='HierarchicalDecodeHead',
-        hierarchy=hierarchy,
         layout='separate',  # or 'shared': one ASPP trunk + light branches
         cascade=False,
         decoder=dict(
@@ -56,4 +57,3 @@ model = dict(
             tree_min_weight=0.0)),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))
-tta_model = dict(type='HierSegTTAModel')
