@@ -31,6 +31,7 @@ val_dataloader = dict(dataset=dict(data_root=data_root))
 test_dataloader = dict(dataset=dict(data_root=data_root))
 
 model = dict(
+    hierarchy=_base_.hierarchy,  # the tree, named once in the dataset config
     stem=dict(
         type='PosePriorStem',
         pose=dict(

@@ -6,7 +6,7 @@ background excluded, aAcc, consistency). Examples::
 
     python tools/test.py CONFIG CHECKPOINT
     python tools/test.py CONFIG CHECKPOINT --json-out metrics.json
-    python tools/test.py CONFIG CHECKPOINT --show-dir vis/   # per-level overlays
+    python tools/test.py CONFIG CHECKPOINT --show-dir vis/  # level overlays
     python tools/test.py CONFIG CHECKPOINT --out preds/      # PNG per level
     bash tools/dist_test.sh CONFIG CHECKPOINT 2
 

@@ -117,8 +117,9 @@ def build_cfg(args) -> Config:
                 level=logging.WARNING)
         else:
             if optim_wrapper != 'OptimWrapper':
-                raise ValueError('`--amp` is only supported when the optimizer '
-                                 f'wrapper is OptimWrapper, got {optim_wrapper}')
+                raise ValueError(
+                    '`--amp` is only supported when the optimizer wrapper is '
+                    f'OptimWrapper, got {optim_wrapper}')
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
 

@@ -21,13 +21,16 @@ model_wrapper_cfg = dict(
 # `<work_dir>/mlartifacts` (resolved when the runner starts). For a server:
 #   --cfg-options visualizer.vis_backends.1.tracking_uri=http://host:5000
 # or set MLFLOW_TRACKING_URI. A resumed run (--resume) continues the same
-# MLflow run. View: mlflow ui --backend-store-uri sqlite:///<work_dir>/mlruns.db
+# MLflow run. Browse:
+#   mlflow ui --backend-store-uri sqlite:///<work_dir>/mlruns.db
 vis_backends = [
     dict(type='LocalVisBackend'),
     dict(type='HierMLflowVisBackend'),
 ]
 visualizer = dict(
-    type='HierSegLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+    type='HierSegLocalVisualizer',
+    vis_backends=vis_backends,
+    name='visualizer')
 log_processor = dict(by_epoch=False)
 log_level = 'INFO'
 load_from = None

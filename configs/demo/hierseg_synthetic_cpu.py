@@ -6,12 +6,15 @@
 #       --num-train 800 --num-val 200
 #   python tools/train.py configs/demo/hierseg_synthetic_cpu.py
 #   python tools/test.py configs/demo/hierseg_synthetic_cpu.py \
-#       work_dirs/hierseg_synthetic_cpu/iter_1500.pth --json-out m.json
+#       work_dirs/hierseg_synthetic_cpu/iter_1300.pth --json-out m.json
 #
 # Differences from configs/hierseg_deeplabv3.py, all for "offline, 2 cores,
 # ten minutes":
 # - no pretrained weights anywhere: a small SMP ResNet18 encoder from random
-#   init, trained (not frozen), output stride 16, small ASPP decoders;
+#   init, trained (not frozen), its first four stages only (output stride
+#   16 without dilation: 1.5x faster than the dilated five-stage encoder);
+# - small DeepLabV3+ decoders (separable ASPP + stride-4 skip features) for
+#   sharper part boundaries at this low resolution, class-weighted loss;
 # - no pose prior stem: offline the pose model could only be built from its
 #   yaml with random weights, which detects nobody, so every prior map would
 #   be zero (pure cost, no signal);
@@ -26,13 +29,13 @@ _base_ = [
 ]
 
 crop_size = (160, 160)
-max_iters = 1500
-stage_iters = 100
+max_iters = 1300
+stage_iters = 50
 norm_cfg = dict(type='BN', requires_grad=True)
 
 model = dict(
     type='HierEncoderDecoder',
-    hierarchy='pascal_part',
+    hierarchy=_base_.hierarchy,  # named once, in the dataset config
     decode='consistent',
     data_preprocessor=dict(
         type='SegDataPreProcessor',
@@ -48,24 +51,35 @@ model = dict(
         type='SMPEncoder',
         name='resnet18',
         weights=None,
+        depth=4,
         output_stride=16,
-        out_indices=(2, 3, 4, 5),
+        out_indices=(2, 3, 4),
         frozen=False),
     decode_head=dict(
         type='HierarchicalDecodeHead',
         layout='separate',
         cascade=False,
         decoder=dict(
-            type='ASPPHead',
-            in_channels=512,
-            in_index=3,
+            type='DepthwiseSeparableASPPHead',
+            in_channels=256,
+            in_index=2,
             channels=64,
             dilations=(1, 6, 12, 18),
+            c1_in_channels=64,
+            c1_channels=24,
             dropout_ratio=0.1,
             norm_cfg=norm_cfg,
             align_corners=False),
         loss_decode=dict(
-            type='HierarchicalLoss', level_weights=[0.34, 0.25, 0.4])),
+            type='HierarchicalLoss',
+            level_weights=[0.34, 0.25, 0.4],
+            # background is ~80 % of the pixels: up-weight the rarer classes
+            # (about the square root of the inverse pixel share, capped at 5;
+            # class order as in ClassHierarchy.classes(level))
+            class_weight=dict(
+                body=[1.0, 2.0],
+                half=[1.0, 2.0, 5.0],
+                part=[1.0, 5.0, 3.0, 5.0, 4.0, 5.0, 5.0]))),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))
 
@@ -101,7 +115,7 @@ test_dataloader = val_dataloader
 
 optim_wrapper = dict(
     type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=2e-3, weight_decay=1e-4),
+    optimizer=dict(type='AdamW', lr=3e-3, weight_decay=1e-4),
     clip_grad=dict(max_norm=5.0))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.05, begin=0, end=50, by_epoch=False),
@@ -114,7 +128,7 @@ param_scheduler = [
         by_epoch=False)
 ]
 train_cfg = dict(
-    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=500)
+    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=650)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
@@ -124,7 +138,7 @@ default_hooks = dict(
     checkpoint=dict(
         type='CheckpointHook',
         by_epoch=False,
-        interval=500,
+        interval=650,
         max_keep_ckpts=2,
         save_best='mIoU2',
         rule='greater'),

@@ -104,7 +104,6 @@ def test_distributed_test_equals_single_process_evaluation(ddp_run, tmp_path):
     cfg['custom_hooks'] = [
         h for h in cfg['custom_hooks'] if h['type'] != 'DistProbeHook'
     ]
-    cfg['custom_imports'] = dict(imports=['mmhierseg'])
     cfg['work_dir'] = str(tmp_path / 'single')
     cfg['load_from'] = ckpt
     single = Runner.from_cfg(Config(cfg)).test()

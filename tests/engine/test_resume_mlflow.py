@@ -63,9 +63,19 @@ def _artifacts(client, run_id, path=None):
 
 @pytest.fixture(scope='module')
 def resumed(tmp_path_factory):
-    for var in ('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD',
-                'TORCH_FORCE_WEIGHTS_ONLY_LOAD'):
-        assert var not in os.environ
+    # no environment variable may be needed to load/resume checkpoints
+    saved = {
+        var: os.environ.pop(var)
+        for var in ('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD',
+                    'TORCH_FORCE_WEIGHTS_ONLY_LOAD') if var in os.environ
+    }
+    try:
+        yield _train_crash_and_resume(tmp_path_factory)
+    finally:
+        os.environ.update(saved)
+
+
+def _train_crash_and_resume(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('resume')
     data = make_tiny_pascal_part(str(tmp / 'data'))
     work_dir = str(tmp / 'work')

@@ -326,3 +326,47 @@ def test_frozen_modules_stay_in_eval_after_model_train(model):
     hook.before_train_iter(runner, 6)
     assert hook.current_stage == 3
     assert all(m.training for m in model.modules())
+
+
+def test_epoch_based_stages_through_runner(tiny_data, tmp_path):
+    """by='epoch' with an EpochBasedTrainLoop: the stage follows the epoch."""
+    cfg = tiny_cfg(str(tmp_path / 'work'), tiny_data, checkpoint_interval=100)
+    cfg['train_dataloader']['sampler'] = dict(
+        type='DefaultSampler', shuffle=True)
+    cfg['train_cfg'] = dict(
+        type='EpochBasedTrainLoop', max_epochs=3, val_interval=10)
+    cfg['default_hooks']['checkpoint'] = dict(
+        type='CheckpointHook', by_epoch=True, interval=10)
+    cfg['custom_hooks'] = [
+        dict(
+            type='StagedUnfreezeHook',
+            by='epoch',
+            stages=[
+                dict(begin=0, end=1,
+                     trainable=['decode_head.branches.body'],
+                     loss_weights=dict(body=1.0, half=0.0, part=0.0)),
+                dict(begin=1, end=2,
+                     trainable=['decode_head.branches.half'],
+                     loss_weights=dict(body=0.0, half=1.0, part=0.0)),
+                dict(begin=2, end=None,
+                     trainable=['decode_head.branches'],
+                     loss_weights=dict(body=0.34, half=0.25, part=0.4)),
+            ])
+    ]
+    runner = Runner.from_cfg(Config(cfg))
+    rec = _Recorder()
+    runner.register_hook(rec)
+    runner.train()
+    iters_per_epoch = len(runner.train_dataloader)  # 6 images, batch 2
+    assert len(rec.iters) == 3 * iters_per_epoch
+    for r in rec.iters:
+        epoch = r['iter'] // iters_per_epoch
+        if epoch == 0:
+            assert r['moved'] == dict(body=True, half=False, part=False)
+        elif epoch == 1:
+            assert r['moved'] == dict(body=False, half=True, part=False)
+            assert r['weights'] == dict(body=0.0, half=1.0, part=0.0)
+        else:
+            assert r['moved'] == dict(body=True, half=True, part=True)
+        # the backbone is named by no stage: it trains throughout
+        assert r['backbone_moved'] and r['backbone_grad'] == {True}

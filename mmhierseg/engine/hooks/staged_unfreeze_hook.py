@@ -1,4 +1,6 @@
-"""Staged unfreezing of model parts and loss levels: :class:`StagedUnfreezeHook`.
+"""Staged unfreezing of model parts and loss levels.
+
+:class:`StagedUnfreezeHook` trains the model in stages.
 
 A stage is a span of epochs (or iterations) that names which modules train
 and which per-level loss weights are in force::
@@ -47,7 +49,7 @@ from typing import Dict, List, Optional, Sequence, Union
 import torch.nn as nn
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
+from mmengine.model import BaseTTAModel, is_model_wrapper
 from mmengine.runner import BaseLoop, IterBasedTrainLoop
 
 from mmseg.registry import HOOKS
@@ -104,8 +106,8 @@ class StagedUnfreezeHook(Hook):
                  stages: Optional[Sequence[dict]] = None,
                  by: str = 'epoch',
                  stage_length: int = 1,
-                 final_weights: Union[Sequence[float],
-                                      Dict[str, float]] = DEFAULT_FINAL_WEIGHTS,
+                 final_weights: Union[Sequence[float], Dict[
+                     str, float]] = DEFAULT_FINAL_WEIGHTS,
                  extra_trainable: Sequence[str] = (),
                  branches_prefix: str = 'decode_head.branches',
                  log_scalar_name: str = 'unfreeze_stage') -> None:
@@ -231,7 +233,12 @@ class StagedUnfreezeHook(Hook):
 
     @staticmethod
     def _unwrap(model: nn.Module) -> nn.Module:
-        return model.module if is_model_wrapper(model) else model
+        """The segmentor inside DDP (or another wrapper) and TTA models."""
+        if is_model_wrapper(model):
+            model = model.module
+        if isinstance(model, BaseTTAModel):
+            model = model.module
+        return model
 
     @staticmethod
     def _find_loss(model: nn.Module):
@@ -270,9 +277,10 @@ class StagedUnfreezeHook(Hook):
             if len(self.final_weights) != n:
                 raise ValueError(
                     f'StagedUnfreezeHook: final_weights '
-                    f'{tuple(self.final_weights)} has {len(self.final_weights)}'
-                    f' values but the tree has {n} levels {level_names}; give'
-                    ' one weight per level (or a dict by level name)')
+                    f'{tuple(self.final_weights)} has '
+                    f'{len(self.final_weights)} values but the tree has {n} '
+                    f'levels {level_names}; give one weight per level (or a '
+                    'dict by level name)')
             final = dict(zip(level_names, self.final_weights))
         length = self.stage_length
         stages = []

@@ -22,7 +22,6 @@ mlflow 3 rejects, and has no notion of resuming a run. This subclass:
   exception, ``KILLED`` otherwise).
 """
 import atexit
-import glob
 import json
 import os
 import os.path as osp
@@ -271,6 +270,11 @@ class HierMLflowVisBackend(MLflowVisBackend):
                         f'{self.tracking_uri}')
         self._run_id = run.info.run_id
         self._closed = False
+        # from here on the run is ended whatever happens (see close())
+        _OPEN_BACKENDS.add(self)
+        ref = weakref.ref(self)
+        self._atexit = lambda: _close_at_exit(ref)
+        atexit.register(self._atexit)
         path = self._run_id_path()
         if path is not None:
             with open(path, 'w') as f:
@@ -286,10 +290,6 @@ class HierMLflowVisBackend(MLflowVisBackend):
             mlflow.set_tag('mmhierseg.resumed', 'true')
         if self._params is not None:
             self._log_params(self._params)
-        _OPEN_BACKENDS.add(self)
-        ref = weakref.ref(self)
-        self._atexit = lambda: _close_at_exit(ref)
-        atexit.register(self._atexit)
 
     # -------------------------------------------------------------- logging
     def _log_params(self, params: dict) -> None:
@@ -382,36 +382,41 @@ class HierMLflowVisBackend(MLflowVisBackend):
 
     # ---------------------------------------------------------------- close
     def _artifact_files(self) -> dict:
-        """Work-dir files to log: path -> artifact sub-folder."""
+        """Files to log at the end: path -> artifact sub-folder.
+
+        This run's log folder (``<work_dir>/<timestamp>/``: log, scalars,
+        visualizer config) and the files directly in the work dir (the
+        dumped config), with ``artifact_suffix``; not the folders of other
+        runs (a test run in a training work dir does not re-upload the
+        training logs), not the artifact store, not the run-id file.
+        """
         work_dir = self.work_dir
-        skip_dirs = [
-            osp.abspath(d) for d in (self.artifact_dir, ) if d
-            and '://' not in d
-        ]
+        log_dir = osp.dirname(osp.abspath(self._save_dir))
         files = {}
-        for rel in scandir(work_dir, self._artifact_suffix, True):
-            path = osp.join(work_dir, rel)
-            if any(osp.abspath(path).startswith(d + os.sep)
-                   for d in skip_dirs):
+        if osp.isdir(log_dir):
+            for rel in scandir(log_dir, self._artifact_suffix, True):
+                sub = osp.join(osp.basename(log_dir), osp.dirname(rel))
+                files[osp.join(log_dir, rel)] = sub.rstrip('/')
+        for name in sorted(os.listdir(work_dir)):
+            path = osp.join(work_dir, name)
+            if not osp.isfile(path) or name == self._run_id_file:
                 continue
-            if self._run_id_file and rel == self._run_id_file:
-                continue
-            files[path] = osp.dirname(rel)
+            if name.endswith(tuple(self._artifact_suffix) if not isinstance(
+                    self._artifact_suffix, str) else self._artifact_suffix):
+                files[path] = ''
         return files
 
     def _best_checkpoints(self) -> list:
-        """Paths of the best checkpoints recorded by ``CheckpointHook``."""
-        paths = []
+        """Paths of the best checkpoints recorded by ``CheckpointHook``
+        (``save_best``) in this runner's message hub."""
         try:
-            hub = MessageHub.get_current_instance()
-            info = hub.runtime_info
+            info = MessageHub.get_current_instance().runtime_info
         except Exception:  # noqa: BLE001 - no hub in this process
-            info = {}
-        for key, value in info.items():
-            if key.startswith('best_ckpt') and isinstance(value, str):
-                paths.append(value)
-        if not paths:
-            paths = glob.glob(osp.join(self.work_dir, 'best_*.pth'))
+            return []
+        paths = [
+            value for key, value in info.items()
+            if key.startswith('best_ckpt') and isinstance(value, str)
+        ]
         return [p for p in paths if osp.isfile(p)]
 
     def close(self, status: str = 'FINISHED') -> None:
@@ -441,7 +446,10 @@ class HierMLflowVisBackend(MLflowVisBackend):
                     mlflow.log_artifact(path, 'checkpoints')
         except Exception as e:  # noqa: BLE001 - the run must still end
             logger.warning(f'MLflow: logging artifacts failed: {e!r}')
-            status = 'FAILED' if status == 'FINISHED' else status
+            try:
+                mlflow.set_tag('mmhierseg.artifact_error', repr(e)[:500])
+            except Exception:  # noqa: BLE001
+                pass
         finally:
             mlflow.end_run(status=status)
         logger.info(f'MLflow: run {self._run_id} ended ({status}); store '

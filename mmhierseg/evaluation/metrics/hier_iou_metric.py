@@ -1,4 +1,6 @@
-"""Per-level mIoU for hierarchical segmentation: :class:`HierarchicalIoUMetric`.
+"""Per-level mIoU for hierarchical segmentation.
+
+:class:`HierarchicalIoUMetric` evaluates every level of the label tree.
 
 For every level of the label tree the metric accumulates a confusion matrix
 over the *whole* evaluation set (one per sample, summed in
