@@ -12,6 +12,9 @@ if ROOT not in sys.path:
 from mmhierseg.utils.offline import set_offline_env  # noqa: E402
 
 set_offline_env(os.path.join(tempfile.gettempdir(), 'mmhierseg_test_yolo'))
+# never even try to download pose/FastSAM weights in tests (the guard below
+# would refuse the connection anyway)
+os.environ.setdefault('MMHIERSEG_OFFLINE', '1')
 
 from tests import _netguard  # noqa: E402
 

@@ -35,7 +35,7 @@ class FastSAMSegmenter:
             300.
         half (bool): FP16 inference on GPU. Defaults to False.
         download (bool, optional): Allow downloading a missing named model;
-            None follows ``YOLO_OFFLINE``.
+            None follows ``MMHIERSEG_OFFLINE``.
     """
 
     PROMPTS = ('boxes', 'points', 'both')

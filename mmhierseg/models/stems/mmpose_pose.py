@@ -46,7 +46,7 @@ class MMPoseBackend(BasePoseBackend):
             Only class 0 (person) is kept.
         batch_size (int): Person crops per pose forward. Defaults to 64.
         download (bool, optional): Allow a URL checkpoint; None follows
-            ``YOLO_OFFLINE``.
+            ``MMHIERSEG_OFFLINE``.
     """
 
     def __init__(self,
@@ -70,7 +70,7 @@ class MMPoseBackend(BasePoseBackend):
         if is_url and not download_allowed(download):
             raise FileNotFoundError(
                 f"mmpose checkpoint '{checkpoint}' is a URL and downloading "
-                'is switched off (YOLO_OFFLINE is set or download=False). '
+                'is switched off (MMHIERSEG_OFFLINE=1 or download=False). '
                 'Download it on a machine with internet and pass '
                 "pose=dict(backend='mmpose', checkpoint='/path/to/file.pth')")
         if not is_url and not osp.isfile(osp.expanduser(str(checkpoint))):

@@ -50,16 +50,17 @@ def download_allowed(download: Optional[bool] = None) -> bool:
 
     Args:
         download (bool, optional): An explicit choice. None: allowed unless
-            ``YOLO_OFFLINE`` is set to a true value (``tools/*`` and the test
-            suite set it, see :func:`mmhierseg.utils.set_offline_env`; set
-            ``YOLO_OFFLINE=0`` or pass ``download=True`` to allow it).
+            ``MMHIERSEG_OFFLINE`` is set to a true value (the test suite sets
+            it). ``YOLO_OFFLINE`` (set by ``tools/*``) only stops
+            ultralytics' own online checks: downloads still work online and
+            fail fast offline, with an error that says which file to fetch.
 
     Returns:
         bool
     """
     if download is not None:
         return bool(download)
-    return os.environ.get('YOLO_OFFLINE', '').strip().lower() in _FALSE
+    return os.environ.get('MMHIERSEG_OFFLINE', '').strip().lower() in _FALSE
 
 
 def _missing_weights_error(what: str, weights: str, reason: str,
@@ -72,7 +73,7 @@ def _missing_weights_error(what: str, weights: str, reason: str,
         f"`python -c \"from ultralytics import YOLO; YOLO('{name}')\"`), "
         f'copy it here and pass {config_key}'
         f"=dict(weights='/path/to/{name}', ...); or allow the download "
-        'with download=True / YOLO_OFFLINE=0.')
+        'with download=True (unset MMHIERSEG_OFFLINE).')
 
 
 def resolve_ultralytics_weights(weights: str,
@@ -122,7 +123,7 @@ def resolve_ultralytics_weights(weights: str,
     if not download_allowed(download):
         raise _missing_weights_error(
             what, weights,
-            'downloading is switched off (offline: YOLO_OFFLINE is set or '
+            'downloading is switched off (MMHIERSEG_OFFLINE=1 or '
             'download=False)', config_key)
     try:
         from ultralytics.utils.downloads import attempt_download_asset

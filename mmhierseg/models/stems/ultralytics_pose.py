@@ -77,7 +77,7 @@ class UltralyticsPoseBackend(BasePoseBackend):
         max_det (int): Most people per image. Defaults to 100.
         half (bool): FP16 inference on GPU. Defaults to False.
         download (bool, optional): Allow downloading a missing named model;
-            None follows ``YOLO_OFFLINE`` (see
+            None follows ``MMHIERSEG_OFFLINE`` (see
             :func:`~mmhierseg.models.stems.model_store.download_allowed`).
     """
 
