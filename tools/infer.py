@@ -138,8 +138,17 @@ def main(argv=None):
     import mmcv
     for start in range(0, len(paths), args.batch_size):
         chunk = paths[start:start + args.batch_size]
-        data = pseudo_collate([pipeline(dict(img_path=p)) for p in chunk])
-        results = model.test_step(data)
+        items = [pipeline(dict(img_path=p)) for p in chunk]
+        # mmseg's data preprocessor needs one image size per test batch:
+        # run each size of this chunk as its own batch, keeping the order
+        results = [None] * len(items)
+        by_shape = {}
+        for i, item in enumerate(items):
+            by_shape.setdefault(tuple(item['inputs'].shape), []).append(i)
+        for idx in by_shape.values():
+            outs = model.test_step(pseudo_collate([items[i] for i in idx]))
+            for i, out in zip(idx, outs):
+                results[i] = out
         for path, res in zip(chunk, results):
             name = osp.splitext(osp.basename(path))[0]
             for k, level in enumerate(hier.level_names):

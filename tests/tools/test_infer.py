@@ -77,3 +77,24 @@ def test_infer_names_missing_input(tiny_model, tmp_path):
     with pytest.raises(FileNotFoundError, match='no image'):
         main([cfg_path, ckpt, str(tmp_path / 'empty'), '--out-dir',
               str(tmp_path)])
+
+
+def test_infer_mixed_sizes_tiny_and_grayscale(tiny_model, tmp_path):
+    """One batch with a 9x13 colour image and a 40x30 grayscale one."""
+    main = _infer_main()
+    cfg_path, ckpt, _, h = tiny_model
+    rng = np.random.default_rng(0)
+    d = tmp_path / 'imgs'
+    d.mkdir()
+    mmcv.imwrite(rng.integers(0, 255, (9, 13, 3), dtype=np.uint8),
+                 str(d / 'tiny.jpg'))
+    mmcv.imwrite(rng.integers(0, 255, (40, 30), dtype=np.uint8),
+                 str(d / 'gray.jpg'))
+    out = tmp_path / 'out'
+    assert main([cfg_path, ckpt, str(d), '--out-dir', str(out),
+                 '--batch-size', '2', '--no-vis']) == 0
+    for name, shape in (('tiny', (9, 13)), ('gray', (40, 30))):
+        for lvl in h.level_names:
+            m = mmcv.imread(str(out / f'{name}_{lvl}.png'), flag='unchanged')
+            assert m.shape == shape
+    assert not (out / 'vis').exists()
