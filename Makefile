@@ -8,7 +8,7 @@ REQS    = requirements/torch.txt requirements/runtime.txt requirements/tests.txt
 STAMP   = $(VENV)/.mmhierseg-installed
 PYTEST_ARGS ?=
 
-.PHONY: install test clean-venv
+.PHONY: install test clean-venv install-mmcv-full
 
 install: $(STAMP)
 
@@ -31,6 +31,22 @@ test: install
 
 clean-venv:
 	rm -rf $(VENV)
+
+# Optional: replace mmcv-lite by full mmcv 2.1.0 (compiled ops), built from
+# its sdist for the installed torch. torch 2.14 needs C++20, mmcv 2.1.0's
+# setup.py asks for C++14/17, so the flag is patched. ~12 min on 2 cores.
+MMCV_BUILD = build/mmcv-full
+install-mmcv-full: install
+	rm -rf $(MMCV_BUILD) && mkdir -p $(MMCV_BUILD)
+	$(PY) -m pip download -q --no-deps --no-binary :all: --no-build-isolation \
+	    mmcv==2.1.0 -d $(MMCV_BUILD)
+	cd $(MMCV_BUILD) && tar xzf mmcv-2.1.0.tar.gz && \
+	    sed -i 's/-std=c++14/-std=c++20/g; s/-std=c++17/-std=c++20/g' mmcv-2.1.0/setup.py
+	cd $(MMCV_BUILD)/mmcv-2.1.0 && MMCV_WITH_OPS=1 MAX_JOBS=$$(nproc) \
+	    $(abspath $(PY)) -m pip wheel -q --no-build-isolation --no-deps . -w ../wheels
+	$(PY) -m pip uninstall -y mmcv-lite
+	$(PY) -m pip install -q --no-deps $(MMCV_BUILD)/wheels/mmcv-2.1.0-*.whl
+	$(PY) -c "from mmhierseg.utils import has_mmcv_ops; import mmseg.models; assert has_mmcv_ops(); print('full mmcv installed')"
 
 # `make demo`: the offline CPU demo on the synthetic Pascal-part look-alike
 # (about ten minutes of training on 2 cores): builds .venv if missing,
