@@ -20,9 +20,9 @@ __all__ = ['install_mmcv_ext_placeholder', 'has_mmcv_ops', 'MMCV_FULL_HINT']
 
 MMCV_FULL_HINT = (
     'mmcv-lite (no compiled ops) is installed. Install full mmcv 2.1.0 to use '
-    'compiled ops: `pip uninstall -y mmcv-lite && pip install -U openmim && '
-    'mim install "mmcv==2.1.0"` (or build it from source, see the README, '
-    '"Using full mmcv").')
+    'compiled ops: `make install-mmcv-full` in the mmhierseg repository, or '
+    '`pip uninstall -y mmcv-lite && pip install -U openmim && '
+    'mim install "mmcv==2.1.0"` (README, "mmcv-lite or full mmcv").')
 
 
 class _MissingOp:
