@@ -118,9 +118,21 @@ def main(argv=None):
     from mmhierseg.hierarchy import ClassHierarchy
     from mmhierseg.visualization import HierSegLocalVisualizer, level_field
 
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'checkpoint {args.checkpoint} does not exist')
     paths = collect_images(args.inputs)
     init_default_scope('mmseg')
-    model = init_model(args.config, args.checkpoint, device=args.device)
+    from mmengine.runner import load_checkpoint
+    # build without weights, then load: mmseg's init_model requires a
+    # `meta` entry that exported or converted checkpoints may lack
+    model = init_model(args.config, None, device='cpu')
+    ckpt = load_checkpoint(model, args.checkpoint, map_location='cpu')
+    meta = (ckpt.get('meta') or {}).get('dataset_meta') \
+        if isinstance(ckpt, dict) else None
+    if meta:
+        model.dataset_meta = meta
+    model.to(args.device)
+    model.eval()
     hier = getattr(model, 'hierarchy', None)
     if hier is None:
         meta = getattr(model, 'dataset_meta', None) or {}

@@ -39,8 +39,8 @@ def tiny_model(tmp_path_factory):
     model = MODELS.build(cfg.model)
     h = ClassHierarchy.build('pascal_part')
     ckpt = str(d / 'model.pth')
-    torch.save(dict(state_dict=model.state_dict(),
-                    meta=dict(dataset_meta=h.metainfo())), ckpt)
+    # no `meta` entry, as in exported checkpoints: infer.py must cope
+    torch.save(dict(state_dict=model.state_dict()), ckpt)
     return cfg_path, ckpt, str(d / 'data' / 'JPEGImages'), h
 
 
@@ -70,6 +70,9 @@ def test_infer_writes_every_level(tiny_model, tmp_path):
 def test_infer_names_missing_input(tiny_model, tmp_path):
     main = _infer_main()
     cfg_path, ckpt, _, _ = tiny_model
+    with pytest.raises(FileNotFoundError, match='missing.pth'):
+        main([cfg_path, str(tmp_path / 'missing.pth'), str(tmp_path),
+              '--out-dir', str(tmp_path)])
     with pytest.raises(FileNotFoundError, match='nope.jpg'):
         main([cfg_path, ckpt, str(tmp_path / 'nope.jpg'), '--out-dir',
               str(tmp_path)])
