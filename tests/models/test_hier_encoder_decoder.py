@@ -127,17 +127,22 @@ def test_consistent_decoding_never_contradicts(seed, scale):
     for i, sample in enumerate(samples):
         maps = level_maps(sample, HIER)
         assert bool(HIER.is_consistent(maps).all())
-        # the chosen leaf maximises the path log-probability (brute force)
+        # the chosen leaf maximises the path log-probability (brute force);
+        # compared by score, so float near-ties cannot make the test flaky
         lp = [x[i].log_softmax(0) for x in levels]
-        best = torch.stack([
+        brute = torch.stack([
             sum(lp[k][int(PATHS[leaf, k])] for k in range(3))
             for leaf in range(7)
-        ]).argmax(0)
-        assert torch.equal(maps[-1][0], best)
-        # where the per-level argmaxes happen to agree with the tree, the
-        # consistent decoding equals them
+        ])
+        chosen = brute.gather(0, maps[-1].long()).squeeze(0)
+        assert bool((chosen >= brute.max(0).values - 1e-4).all())
+        # where the per-level argmaxes happen to agree with the tree, that
+        # path is the best one, so the consistent decoding equals it
+        # (checked where the best leaf is not a near-tie)
         ind = [x[i].argmax(0) for x in levels]
-        agree = HIER.is_consistent(ind)
+        top2 = brute.topk(2, dim=0).values
+        clear = (top2[0] - top2[1]) > 1e-4
+        agree = HIER.is_consistent(ind) & clear
         for k in range(3):
             assert torch.equal(maps[k][0][agree], ind[k][agree])
 
