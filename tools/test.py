@@ -33,7 +33,7 @@ from mmengine.dist import is_main_process  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from mmhierseg.engine import (close_mlflow_backends,  # noqa: E402
-                              prepare_cpu_distributed)
+                              prepare_cpu_distributed, shutdown_distributed)
 from mmhierseg.evaluation import level_summary_table  # noqa: E402
 from mmhierseg.hierarchy import ClassHierarchy  # noqa: E402
 
@@ -231,4 +231,9 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except BaseException:
+        shutdown_distributed(barrier=False)
+        raise
+    shutdown_distributed()

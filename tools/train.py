@@ -34,7 +34,7 @@ from mmengine.logging import print_log  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from mmhierseg.engine import (close_mlflow_backends,  # noqa: E402
-                              prepare_cpu_distributed)
+                              prepare_cpu_distributed, shutdown_distributed)
 
 
 def parse_args(argv=None):
@@ -157,4 +157,9 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except BaseException:
+        shutdown_distributed(barrier=False)
+        raise
+    shutdown_distributed()

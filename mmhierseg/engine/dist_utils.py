@@ -16,7 +16,7 @@ import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config
 
-__all__ = ['prepare_cpu_distributed']
+__all__ = ['prepare_cpu_distributed', 'shutdown_distributed']
 
 
 def prepare_cpu_distributed(cfg: Config) -> bool:
@@ -63,3 +63,26 @@ def prepare_cpu_distributed(cfg: Config) -> bool:
         world_size=int(os.environ['WORLD_SIZE']),
         **kwargs)
     return True
+
+
+def shutdown_distributed(barrier: bool = True) -> None:
+    """Tear the default process group down before the interpreter exits.
+
+    Without it, a rank can abort at exit with ``terminate called without an
+    active exception`` (a gloo/store thread destroyed while still joinable),
+    which makes ``torchrun`` report a failed job after a successful run. All
+    ranks meet at a barrier first, so no rank leaves while another still
+    talks to it. Does nothing outside distributed runs.
+
+    Args:
+        barrier (bool): Wait for all ranks first. Pass False after an
+            error, when other ranks may already be gone.
+    """
+    import torch.distributed as torch_dist
+    if not (torch_dist.is_available() and torch_dist.is_initialized()):
+        return
+    try:
+        if barrier:
+            torch_dist.barrier()
+    finally:
+        torch_dist.destroy_process_group()
