@@ -5,6 +5,7 @@ import os.path as osp
 import types
 
 import pytest
+from mmengine.registry import init_default_scope
 
 import mmhierseg  # noqa: F401  (before mmseg: mmcv-lite placeholder)
 from mmengine.config import Config  # noqa: E402
@@ -61,6 +62,7 @@ def test_main_config_composes_and_its_stages_fit_the_model():
     model_cfg.stem.sam = None
     model_cfg.stem.channels = ('head', 'torso', 'upper_arm', 'lower_arm',
                                'upper_leg', 'lower_leg')
+    init_default_scope('mmseg')  # as the runner does (default_scope)
     model = MODELS.build(model_cfg)
     hook = _validate_hook(cfg, model)
     assert hook.stages[-1]['trainable'] == ['decode_head.branches',
