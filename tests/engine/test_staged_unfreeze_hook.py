@@ -200,6 +200,16 @@ def test_default_schedule_from_the_tree(model):
         body=0, half=0, part=1)
 
 
+def test_default_final_weights_are_the_losss_configured_ones(model):
+    """The weighted-sum stage reuses the loss's weights (declared once)."""
+    model.decode_head.loss_decode.set_level_weights(
+        dict(body=0.2, half=0.3, part=0.5))
+    hook = StagedUnfreezeHook(by='epoch')
+    hook.before_run(_stub_runner(model))
+    assert hook.stages[-1]['loss_weights'] == dict(
+        body=0.2, half=0.3, part=0.5)
+
+
 def test_unnamed_levels_keep_configured_weight(model):
     """Levels a stage leaves out get the loss's configured weight, so the
     weights depend only on the stage (not on the stages run before)."""

@@ -58,10 +58,6 @@ __all__ = ['StagedUnfreezeHook']
 
 _STAGE_KEYS = {'begin', 'end', 'trainable', 'loss_weights', 'name'}
 
-#: Loss weights of the final stage of the original schedule, coarse to fine.
-DEFAULT_FINAL_WEIGHTS = (0.34, 0.25, 0.4)
-
-
 def _matches(name: str, prefix: str) -> bool:
     """Whether a module/parameter name lies under ``prefix`` (dot-aware)."""
     return name == prefix or name.startswith(prefix + '.')
@@ -83,9 +79,11 @@ class StagedUnfreezeHook(Hook):
         by (str): ``'epoch'`` or ``'iter'``: what ``begin``/``end`` count.
         stage_length (int): Length of each single-level stage of the
             default schedule. Defaults to 1.
-        final_weights (Sequence[float] | dict): Loss weights of the default
-            schedule's last stage, coarse to fine (or by level name).
-            Defaults to ``(0.34, 0.25, 0.4)``.
+        final_weights (Sequence[float] | dict, optional): Loss weights of the
+            default schedule's last stage, coarse to fine (or by level
+            name). ``None`` (default): the weights the model's
+            ``HierarchicalLoss`` was configured with (its own default is
+            0.34 / 0.25 / 0.4 for a three-level tree).
         extra_trainable (Sequence[str]): Extra module paths trained in the
             default schedule's last stage (e.g. ``['stem']``).
         branches_prefix (str): Path of the per-level branches in the default
@@ -106,8 +104,8 @@ class StagedUnfreezeHook(Hook):
                  stages: Optional[Sequence[dict]] = None,
                  by: str = 'epoch',
                  stage_length: int = 1,
-                 final_weights: Union[Sequence[float], Dict[
-                     str, float]] = DEFAULT_FINAL_WEIGHTS,
+                 final_weights: Union[Sequence[float], Dict[str, float],
+                                      None] = None,
                  extra_trainable: Sequence[str] = (),
                  branches_prefix: str = 'decode_head.branches',
                  log_scalar_name: str = 'unfreeze_stage') -> None:
@@ -268,10 +266,19 @@ class StagedUnfreezeHook(Hook):
             return list(weights)
         return None
 
-    def _default_stages(self, level_names: List[str]) -> List[dict]:
+    def _default_stages(self, level_names: List[str],
+                        loss=None) -> List[dict]:
         """The original schedule for a tree with ``level_names``."""
         n = len(level_names)
-        if isinstance(self.final_weights, dict):
+        if self.final_weights is None:
+            configured = getattr(loss, 'level_weights', None)
+            if not configured:
+                raise ValueError(
+                    'StagedUnfreezeHook: final_weights=None takes the final '
+                    "stage's weights from the model's HierarchicalLoss, but "
+                    'the model has none; pass final_weights=...')
+            final = {lvl: float(configured[lvl]) for lvl in level_names}
+        elif isinstance(self.final_weights, dict):
             final = dict(self.final_weights)
         else:
             if len(self.final_weights) != n:
@@ -375,7 +382,8 @@ class StagedUnfreezeHook(Hook):
                     'StagedUnfreezeHook: no stages given and the model has no'
                     ' hierarchy to build the default schedule from; declare '
                     '`stages=[...]` in the config')
-            self.stages = self._default_stages(levels)
+            self.stages = self._default_stages(levels,
+                                               self._find_loss(model))
         self._validate_against_model(model)
 
         train_loop = getattr(runner, '_train_loop', None)
