@@ -629,6 +629,28 @@ class ClassHierarchy:
                 np.asarray(level_maps[k - 1])
         return ok
 
+    def field(self, level: Union[int, str], prefix: str = 'pred_sem_seg'
+              ) -> str:
+        """Name of the ``SegDataSample`` field holding one level's map.
+
+        The leaf level uses mmseg's own fields (``pred_sem_seg``,
+        ``gt_sem_seg``, ``seg_logits``); coarser levels append the level name
+        (``pred_sem_seg_body``, ``seg_logits_half``). The segmentor, the TTA
+        model, the metric and the visualizer all name fields through here.
+
+        Args:
+            level (int | str): Level index or name.
+            prefix (str): ``'pred_sem_seg'``, ``'gt_sem_seg'`` or
+                ``'seg_logits'``.
+
+        Returns:
+            str: The field name.
+        """
+        lvl = self.level_index(level)
+        if lvl == self.leaf_level:
+            return prefix
+        return f'{prefix}_{self.level_names[lvl]}'
+
     # ---------------------------------------------------------- serialise
     def to_dict(self) -> dict:
         """The plain dict this hierarchy was built from (a deep copy).

@@ -183,3 +183,11 @@ def test_missing_background_key():
     del cfg['background']
     with pytest.raises(ValueError, match='no background'):
         ClassHierarchy(cfg)
+
+
+def test_field_names():
+    h = ClassHierarchy.build('pascal_part')
+    assert h.field(2) == 'pred_sem_seg'
+    assert h.field('body') == 'pred_sem_seg_body'
+    assert h.field(1, 'seg_logits') == 'seg_logits_half'
+    assert h.field(-1, 'gt_sem_seg') == 'gt_sem_seg'

@@ -28,9 +28,7 @@ def level_field(hierarchy: ClassHierarchy, level: int, prefix: str) -> str:
     Returns:
         str: The field name.
     """
-    if level == hierarchy.leaf_level:
-        return prefix
-    return f'{prefix}_{hierarchy.level_names[level]}'
+    return hierarchy.field(level, prefix)
 
 
 @VISUALIZERS.register_module()

@@ -161,7 +161,7 @@ class HierarchicalIoUMetric(BaseMetric):
                 preds.append(pred_leaf)
                 derived.append(False)
                 continue
-            key = f'pred_sem_seg_{name}'
+            key = hier.field(k, 'pred_sem_seg')
             if data_sample.get(key) is not None:
                 pred = self._label_map(data_sample[key]).to(pred_leaf.device)
                 if pred.shape != pred_leaf.shape:

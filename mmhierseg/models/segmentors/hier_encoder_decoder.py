@@ -218,18 +218,17 @@ class HierEncoderDecoder(EncoderDecoder):
                     'pred_sem_seg': PixelData(data=preds[-1])
                 })
                 for lvl in range(h.leaf_level):
-                    name = h.level_names[lvl]
                     sample.set_data({
-                        f'pred_sem_seg_{name}':
+                        h.field(lvl, 'pred_sem_seg'):
                         PixelData(data=preds[lvl]),
-                        f'seg_logits_{name}':
+                        h.field(lvl, 'seg_logits'):
                         PixelData(data=parts[lvl])
                     })
             else:
                 leaf = sample.pred_sem_seg.data
                 for lvl in range(h.leaf_level):
                     sample.set_data({
-                        f'pred_sem_seg_{h.level_names[lvl]}':
+                        h.field(lvl, 'pred_sem_seg'):
                         PixelData(data=h.to_level(leaf, lvl, check=False))
                     })
         return data_samples

@@ -54,14 +54,16 @@ class HierSegTTAModel(SegTTAModel):
                 'pred_sem_seg': PixelData(data=leaf_pred)
             })
             for lvl in range(hier.leaf_level):
-                name = hier.level_names[lvl]
                 if independent:
-                    probs = self._mean_probs(
-                        [v.get(f'seg_logits_{name}').data for v in views])
+                    probs = self._mean_probs([
+                        v.get(hier.field(lvl, 'seg_logits')).data
+                        for v in views
+                    ])
                     pred = probs.argmax(dim=0, keepdim=True)
                 else:
                     pred = hier.to_level(leaf_pred, lvl, check=False)
-                out.set_data({f'pred_sem_seg_{name}': PixelData(data=pred)})
+                out.set_data(
+                    {hier.field(lvl, 'pred_sem_seg'): PixelData(data=pred)})
             if 'gt_sem_seg' in views[0]:
                 out.set_data({'gt_sem_seg': views[0].gt_sem_seg})
             merged.append(out)
