@@ -2,7 +2,7 @@
 
 Articulated people (head, torso, upper/lower arms and legs, hands, feet) in
 varied poses, sizes and views on cluttered backgrounds, with exact masks.
-See :mod:`mmhierseg.datasets.synthetic`.
+See :mod:`mmhierseg.testing.synthetic`.
 
 Example::
 
@@ -45,7 +45,7 @@ def main(argv=None) -> int:
     """
     set_offline_env()
     args = parse_args(argv)
-    from mmhierseg.datasets.synthetic import make_synthetic_dataset
+    from mmhierseg.testing.synthetic import make_synthetic_dataset
     make_synthetic_dataset(
         args.out_dir,
         num_train=args.num_train,

@@ -1,5 +1,6 @@
-"""Datasets, loading transforms and data tools (converter, synthetic data,
-checks, browsing). Importing this package registers ``PascalPartDataset``,
+"""Datasets, loading transforms and data tools (converter, checks,
+browsing); the synthetic generator is in :mod:`mmhierseg.testing`.
+Importing this package registers ``PascalPartDataset``,
 ``PascalPersonPartDataset``, ``LoadHierImageFromFile`` and
 ``LoadHierAnnotations`` in mmseg's registries."""
 from . import transforms  # noqa: F401
@@ -8,7 +9,6 @@ from .layouts import LAYOUTS, get_layout
 from .pascal_part import PascalPartDataset, PascalPersonPartDataset
 from .pascal_part_mat import (PERSON_PART_TO_LEAF, convert_pascal_part,
                               load_pascal_part_mat, person_label_map)
-from .synthetic import make_synthetic_dataset, render_sample
 from .transforms import LoadHierAnnotations, LoadHierImageFromFile
 from .utils import (InvalidLabelMapError, load_image, load_label_map,
                     read_split_file, validate_label_map)
@@ -18,6 +18,5 @@ __all__ = [
     'LoadHierAnnotations', 'LoadHierImageFromFile', 'InvalidLabelMapError',
     'load_image', 'load_label_map', 'read_split_file', 'validate_label_map',
     'DatasetReport', 'check_dataset', 'PERSON_PART_TO_LEAF',
-    'convert_pascal_part', 'load_pascal_part_mat', 'person_label_map',
-    'make_synthetic_dataset', 'render_sample'
+    'convert_pascal_part', 'load_pascal_part_mat', 'person_label_map'
 ]

@@ -15,7 +15,7 @@ def _mmseg_scope():
 @pytest.fixture(scope='session')
 def synthetic_root(tmp_path_factory):
     """A small synthetic Pascal-part dataset (10 train, 4 val), read-only."""
-    from mmhierseg.datasets.synthetic import make_synthetic_dataset
+    from mmhierseg.testing.synthetic import make_synthetic_dataset
     root = tmp_path_factory.mktemp('synthetic') / 'Pascal-part'
     info = make_synthetic_dataset(str(root), num_train=10, num_val=4, seed=3)
     return root, info

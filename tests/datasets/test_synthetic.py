@@ -9,8 +9,7 @@ import numpy as np
 
 from mmhierseg import ClassHierarchy
 from mmhierseg.datasets import PascalPartDataset
-from mmhierseg.datasets.synthetic import (make_synthetic_dataset,
-                                          render_sample)
+from mmhierseg.testing.synthetic import make_synthetic_dataset, render_sample
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -131,7 +130,7 @@ def test_statistics_over_many_samples():
 def test_masks_match_exactly_what_is_drawn(monkeypatch):
     """On a flat magic-colour background (no occluders), a pixel is painted
     by a person if and only if it is labelled as a person part."""
-    from mmhierseg.datasets import synthetic
+    from mmhierseg.testing import synthetic
     magic = np.array([1, 254, 3], np.uint8)
     monkeypatch.setattr(synthetic, '_background',
                         lambda rng, h, w: np.tile(magic, (h, w, 1)))
@@ -157,3 +156,15 @@ def test_cli_prints_shares(tmp_path, capsys):
     out = capsys.readouterr().out
     assert 'wrote 4 images' in out and 'level 2 (part)' in out
     assert len(os.listdir(tmp_path / 's' / 'SegmentationPart')) == 4
+
+
+def test_generator_not_on_runtime_import_path():
+    """``import mmhierseg`` does not load the demo/test generator."""
+    import subprocess
+    import sys
+    code = ('import sys, mmhierseg; '
+            'print(sorted(m for m in sys.modules if "synthetic" in m '
+            'or m.startswith("mmhierseg.testing")))')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True,
+                         text=True, check=True).stdout.strip()
+    assert out == '[]'

@@ -25,7 +25,7 @@ def tiny_model(tmp_path_factory):
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
 
-    from mmhierseg.datasets.synthetic import make_synthetic_dataset
+    from mmhierseg.testing.synthetic import make_synthetic_dataset
     from mmhierseg.hierarchy import ClassHierarchy
     d = tmp_path_factory.mktemp('infer')
     make_synthetic_dataset(str(d / 'data'), num_train=1, num_val=3, seed=3)

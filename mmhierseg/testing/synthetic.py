@@ -41,8 +41,9 @@ import cv2
 import numpy as np
 
 from mmhierseg.hierarchy import ClassHierarchy
-from .layouts import get_layout
-from .pascal_part_mat import PERSON_PART_TO_LEAF, write_label_map
+from mmhierseg.datasets.layouts import get_layout
+from mmhierseg.datasets.pascal_part_mat import (PERSON_PART_TO_LEAF,
+                                               write_label_map)
 
 __all__ = ['make_synthetic_dataset', 'render_sample', 'pixel_shares']
 
@@ -318,20 +319,20 @@ def _draw_person(canvas: _Canvas, sk: dict, scale: float, rot: float,
     side, facing = sk['side'], sk['facing']
     up = np.array([0.0, -1.0])
 
-    def limb(kind, lr, a, b, c, d):
-        canvas.limb(lr + kind, j[a], j[b], w[c][0], w[c][1], scale)
+    def limb(kind, lr, a, b):
+        canvas.limb(lr + kind, j[a], j[b], w[kind][0], w[kind][1], scale)
 
     def arm(lr):
         x = 'l' if lr == 'l' else 'r'
-        limb('uarm', lr, f'{x}_shoulder', f'{x}_elbow', 'uarm', None)
-        limb('larm', lr, f'{x}_elbow', f'{x}_wrist', 'larm', None)
-        limb('hand', lr, f'{x}_wrist', f'{x}_hand', 'hand', None)
+        limb('uarm', lr, f'{x}_shoulder', f'{x}_elbow')
+        limb('larm', lr, f'{x}_elbow', f'{x}_wrist')
+        limb('hand', lr, f'{x}_wrist', f'{x}_hand')
 
     def leg(lr):
         x = 'l' if lr == 'l' else 'r'
-        limb('uleg', lr, f'{x}_hip', f'{x}_knee', 'uleg', None)
-        limb('lleg', lr, f'{x}_knee', f'{x}_ankle', 'lleg', None)
-        limb('foot', lr, f'{x}_ankle', f'{x}_foot', 'foot', None)
+        limb('uleg', lr, f'{x}_hip', f'{x}_knee')
+        limb('lleg', lr, f'{x}_knee', f'{x}_ankle')
+        limb('foot', lr, f'{x}_ankle', f'{x}_foot')
 
     # side view: the far side is drawn first, behind the torso
     near = 'r' if facing > 0 else 'l'
