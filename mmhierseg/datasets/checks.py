@@ -21,7 +21,30 @@ from .layouts import get_layout
 from .utils import (InvalidLabelMapError, decode_label_map, read_split_file,
                     validate_label_map)
 
-__all__ = ['DatasetReport', 'check_dataset']
+__all__ = ['DatasetReport', 'check_dataset', 'level_shares']
+
+
+def level_shares(counts: Sequence[int],
+                 hierarchy: ClassHierarchy) -> List[Dict[str, float]]:
+    """Per-level class shares from leaf pixel counts.
+
+    Args:
+        counts (Sequence[int]): Pixel count per leaf id.
+        hierarchy (ClassHierarchy): The tree.
+
+    Returns:
+        list[dict[str, float]]: One ``{class name: share}`` per level,
+        coarse to fine (shares of labelled, non-ignored pixels).
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    total = max(counts.sum(), 1.0)
+    return [{
+        name: float(share / total)
+        for name, share in zip(
+            hierarchy.classes(lvl),
+            np.bincount(hierarchy.lut(lvl), weights=counts,
+                        minlength=hierarchy.num_classes[lvl]))
+    } for lvl in range(hierarchy.num_levels)]
 
 
 @dataclass
@@ -63,23 +86,9 @@ class DatasetReport:
         return not self.problems
 
     def class_shares(self) -> List[Dict[str, float]]:
-        """Pixel share of every class at every level.
-
-        Returns:
-            list[dict[str, float]]: One ``{class: share}`` per level, coarse
-            to fine; shares of labelled (non-ignored) pixels.
-        """
-        counts = np.asarray(self.pixel_counts, dtype=np.float64)
-        total = max(counts.sum(), 1.0)
-        out = []
-        for lvl in range(self.hierarchy.num_levels):
-            per = np.bincount(self.hierarchy.lut(lvl), weights=counts,
-                              minlength=self.hierarchy.num_classes[lvl])
-            out.append({
-                name: float(per[i] / total)
-                for i, name in enumerate(self.hierarchy.classes(lvl))
-            })
-        return out
+        """Pixel share of every class at every level (see
+        :func:`level_shares`)."""
+        return level_shares(self.pixel_counts, self.hierarchy)
 
     def format(self) -> str:
         """A human-readable report (counts, shares, every problem).

@@ -35,17 +35,18 @@ grayscale, JPEG). Each image has its own random stream derived from
 import os
 import os.path as osp
 import time
-from typing import Dict, List, Tuple
+from typing import Dict, Tuple
 
 import cv2
 import numpy as np
 
 from mmhierseg.hierarchy import ClassHierarchy
+from mmhierseg.datasets.checks import level_shares
 from mmhierseg.datasets.layouts import get_layout
 from mmhierseg.datasets.pascal_part_mat import (PERSON_PART_TO_LEAF,
                                                write_label_map)
 
-__all__ = ['make_synthetic_dataset', 'render_sample', 'pixel_shares']
+__all__ = ['make_synthetic_dataset', 'render_sample', 'format_summary']
 
 # Body pieces in Pascal-Part fine part names; index = id in the per-person
 # canvas (0 = nothing).
@@ -520,7 +521,7 @@ def _image_size(rng) -> Tuple[int, int]:
 
 
 def render_sample(rng: np.random.Generator,
-                  hierarchy=None,
+                  hierarchy,
                   closeup_prob: float = 0.22,
                   grayscale_prob: float = 0.1) -> Tuple[np.ndarray,
                                                         np.ndarray, dict]:
@@ -528,8 +529,8 @@ def render_sample(rng: np.random.Generator,
 
     Args:
         rng (np.random.Generator): The random stream (one per image).
-        hierarchy (str | dict | ClassHierarchy, optional): Tree whose leaf
-            ids are written. Defaults to ``'pascal_part'``.
+        hierarchy (str | dict | ClassHierarchy): Tree whose leaf ids are
+            written (e.g. ``'pascal_part'``).
         closeup_prob (float): Probability of a close-up image (people cut at
             the hips: no lower body).
         grayscale_prob (float): Probability of a grayscale image.
@@ -636,30 +637,6 @@ def _photometric(rng, img: np.ndarray) -> np.ndarray:
     return np.clip(f, 0, 255).astype(np.uint8)
 
 
-def pixel_shares(counts: np.ndarray, hierarchy=None) -> List[Dict[str,
-                                                                  float]]:
-    """Per-level class shares from leaf pixel counts.
-
-    Args:
-        counts (np.ndarray): Pixel count per leaf id.
-        hierarchy (str | dict | ClassHierarchy, optional): The tree.
-
-    Returns:
-        list[dict[str, float]]: One ``{class name: share}`` per level,
-        coarse to fine (shares of labelled, non-ignored pixels).
-    """
-    hierarchy = ClassHierarchy.build(hierarchy)
-    counts = np.asarray(counts, dtype=np.float64)
-    total = max(counts.sum(), 1.0)
-    out = []
-    for lvl in range(hierarchy.num_levels):
-        per = np.bincount(hierarchy.lut(lvl), weights=counts,
-                          minlength=hierarchy.num_classes[lvl])
-        out.append({name: float(per[i] / total)
-                    for i, name in enumerate(hierarchy.classes(lvl))})
-    return out
-
-
 def make_synthetic_dataset(out_dir: str,
                            num_train: int = 200,
                            num_val: int = 50,
@@ -745,7 +722,7 @@ def make_synthetic_dataset(out_dir: str,
     with open(osp.join(out_dir, 'classes.txt'), 'w') as f:
         f.write(''.join(f'{k} {n}\n'
                         for k, n in enumerate(hierarchy.leaf_names)))
-    levels = pixel_shares(counts, hierarchy)
+    levels = level_shares(counts, hierarchy)
     n = num_train + num_val
     result = dict(
         out_dir=out_dir,
@@ -763,12 +740,12 @@ def make_synthetic_dataset(out_dir: str,
     return result
 
 
-def format_summary(result: dict, hierarchy=None) -> str:
+def format_summary(result: dict, hierarchy) -> str:
     """Human-readable summary of :func:`make_synthetic_dataset`'s result.
 
     Args:
         result (dict): The result dict.
-        hierarchy (str | dict | ClassHierarchy, optional): The tree.
+        hierarchy (str | dict | ClassHierarchy): The tree.
 
     Returns:
         str: Multi-line summary.

@@ -108,7 +108,8 @@ def test_statistics_over_many_samples():
     sides = []
     people = set()
     for i in range(60):
-        img, label, info = render_sample(np.random.default_rng([0, i]))
+        img, label, info = render_sample(np.random.default_rng([0, i]),
+                                         'pascal_part')
         c = np.bincount(label.ravel(), minlength=tree.num_leaves)
         counts += c
         no_lower += int(c[lower].sum() == 0)
