@@ -108,7 +108,7 @@ def test_out_of_range_torch_and_negative_values():
 def test_is_consistent():
     h = ClassHierarchy.build('pascal_part')
     leaf = np.array([[0, 1, 3, 4]])
-    maps = h.all_levels(leaf)
+    maps = [h.to_level(leaf, k) for k in range(h.num_levels)]
     assert h.is_consistent(maps).all()
     bad = [maps[0], maps[1].copy(), maps[2]]
     bad[1][0, 1] = 2  # low_hand labelled lower_body
@@ -136,7 +136,8 @@ def test_pickle_roundtrip_and_build():
     h2 = pickle.loads(pickle.dumps(h))
     assert h2 == h
     assert ClassHierarchy.build(h) is h
-    assert ClassHierarchy.build(None) == ClassHierarchy(PRESETS['pascal_part'])
+    assert ClassHierarchy.build('pascal_part') == ClassHierarchy(
+        PRESETS['pascal_part'])
     with pytest.raises(ValueError, match='unknown hierarchy preset'):
         ClassHierarchy.build('lip')
 
@@ -191,3 +192,25 @@ def test_field_names():
     assert h.field('body') == 'pred_sem_seg_body'
     assert h.field(1, 'seg_logits') == 'seg_logits_half'
     assert h.field(-1, 'gt_sem_seg') == 'gt_sem_seg'
+
+
+def test_no_silent_default_tree():
+    with pytest.raises(ValueError, match='no label tree given'):
+        ClassHierarchy.build(None)
+
+
+def test_single_level_tree_and_empty_node():
+    h = ClassHierarchy(dict(levels=('part', ), leaves=('bg', 'x', 'y'),
+                            background='bg', tree=('x', 'y')))
+    assert h.num_classes == [3] and h.leaf_level == 0
+    assert h.is_consistent([np.array([0, 1, 2])]).all()
+    with pytest.raises(ValueError, match='empty node under q'):
+        ClassHierarchy(_tree(leaves=('bg', 'x', 'y'),
+                             tree=dict(p=('x', 'y'), q=())))
+
+
+def test_repr_names_levels_and_leaf_order():
+    pp = repr(ClassHierarchy.build('pascal_part'))
+    ppp = repr(ClassHierarchy.build('pascal_person_part'))
+    assert 'body=2, half=3, part=7' in pp and pp != ppp
+    assert "'low_hand', 'torso'" in pp
