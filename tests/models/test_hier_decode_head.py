@@ -1,68 +1,173 @@
-"""HierarchicalDecodeHead: layouts, cascade, loss plumbing, leaf scores."""
+"""HierarchicalDecodeHead: layouts, cascade, marginal levels, loss, scores."""
 import pytest
 import torch
 import torch.nn as nn
 from mmengine.structures import PixelData
-from mmseg.models.decode_heads import ASPPHead, FCNHead
 from mmseg.structures import SegDataSample
 
 from mmhierseg import ClassHierarchy
 from mmhierseg.models.decode_heads import (HierarchicalDecodeHead,
-                                           LevelModuleDict,
                                            consistent_leaf_scores)
 
-from ._hier_utils import TWO_LEVEL_TREE, build, head_cfg
+from ._hier_utils import HAND_BODY, HAND_HALF, TWO_LEVEL_TREE, build
+from ._hier_utils import head_cfg as _head_cfg
 
 FEATS = [torch.rand(2, 8, 16, 16), torch.rand(2, 32, 8, 8)]
+PASCAL = 'pascal_part'
+# DeepLabV3+ decoder: overrides `forward`, has no `_forward_feature` of its
+# own that its forward is built on; it needs the stride-4 features FEATS[0]
+SEP_ASPP = dict(
+    type='DepthwiseSeparableASPPHead',
+    in_channels=32,
+    in_index=1,
+    channels=16,
+    c1_in_channels=8,
+    c1_channels=4,
+    dilations=(1, 2),
+    dropout_ratio=0.1,
+    norm_cfg=dict(type='BN', requires_grad=True),
+    align_corners=False)
 
 
-@pytest.mark.parametrize('layout', ['separate', 'shared'])
-@pytest.mark.parametrize('cascade', [False, True])
-@pytest.mark.parametrize('decoder', ['ASPPHead', 'FCNHead'])
-def test_output_shapes_per_level(layout, cascade, decoder):
+def head_cfg(layout='separate', cascade=False, decoder='ASPPHead', **kw):
+    kw.setdefault('hierarchy', PASCAL)
+    cfg = _head_cfg(layout, cascade, 'FCNHead' if decoder == 'FCNHead' else
+                    'ASPPHead', **kw)
+    if decoder == 'DepthwiseSeparableASPPHead':
+        cfg.decoder = dict(SEP_ASPP)
+    return cfg
+
+
+LAYOUTS = [('separate', False), ('separate', True), ('shared', False),
+           ('shared', True), ('marginal', False)]
+DECODERS = ['ASPPHead', 'FCNHead', 'DepthwiseSeparableASPPHead']
+
+
+@pytest.mark.parametrize('layout,cascade', LAYOUTS)
+@pytest.mark.parametrize('decoder', DECODERS)
+def test_every_layout_works_with_any_decoder(layout, cascade, decoder):
     head = build(head_cfg(layout, cascade, decoder))
     out = head(FEATS)
-    assert [tuple(o.shape) for o in out] == [(2, 2, 8, 8), (2, 3, 8, 8),
-                                             (2, 7, 8, 8)]
-    assert list(head.branches.keys()) == ['body', 'half', 'part']
+    side = 16 if decoder == 'DepthwiseSeparableASPPHead' else 8
+    assert [tuple(o.shape) for o in out] == [(2, 2, side, side),
+                                             (2, 3, side, side),
+                                             (2, 7, side, side)]
     assert head.num_classes == head.out_channels == 7
-    branch_type = {
-        'separate': ASPPHead if decoder == 'ASPPHead' else FCNHead,
-        'shared': FCNHead
-    }[layout]
-    for name, n in zip(['body', 'half', 'part'], [2, 3, 7]):
-        # attribute access works for every level, `half` included
-        branch = getattr(head.branches, name)
-        assert isinstance(branch, branch_type)
-        assert branch.num_classes == n and branch.conv_seg.out_channels == n
-    assert hasattr(head, 'trunk') == (layout == 'shared')
     names = [k for k, _ in head.named_parameters()]
-    assert any(k.startswith('branches.half.') for k in names)
     assert not any(k.startswith('conv_seg') for k in names)
-    if layout == 'shared':
+    if layout == 'separate':
+        assert isinstance(head.branches, nn.ModuleList)
+        assert [b.num_classes for b in head.branches] == [2, 3, 7]
+        assert any(k.startswith('branches.1.') for k in names)
+        assert not hasattr(head, 'trunk')
+    elif layout == 'shared':
+        # the trunk ends at its classifier's input; one 1x1 conv per level
         assert not any(k.startswith('trunk.conv_seg') for k in names)
-        assert isinstance(head.trunk,
-                          ASPPHead if decoder == 'ASPPHead' else FCNHead)
-        assert head.branches.part.in_channels == head.trunk.channels
+        assert [(b.in_channels, b.out_channels) for b in head.branches] == \
+            [(head.trunk.channels, n) for n in (2, 3, 7)]
+    else:
+        assert not hasattr(head, 'branches')
+        assert head.trunk.num_classes == 7
 
 
-def test_every_parameter_gets_a_gradient():
-    """No unused parameters (DDP with find_unused_parameters=False)."""
-    for layout in ('separate', 'shared'):
-        head = build(head_cfg(layout, cascade=True, cascade_detach=False))
-        head.train()
-        sum(o.square().mean() for o in head(FEATS)).backward()
-        missing = [k for k, p in head.named_parameters() if p.grad is None]
-        assert not missing, (layout, missing)
+@pytest.mark.parametrize('decoder', DECODERS)
+def test_shared_trunk_returns_the_decoders_classifier_input(decoder):
+    """Cut at ``cls_seg``: the trunk's output is exactly what the same
+    decoder would feed its ``conv_seg``."""
+    head = build(head_cfg('shared', decoder=decoder)).eval()
+    plain_cfg = head_cfg('separate', decoder=decoder).decoder
+    plain = build(dict(plain_cfg, num_classes=7)).eval()
+    plain.load_state_dict(head.trunk.state_dict(), strict=False)
+    seen = []
+    plain.conv_seg.register_forward_hook(lambda m, i, o: seen.append(i[0]))
+    with torch.no_grad():
+        plain(FEATS)
+        feat = head.trunk(FEATS)
+        out = head(FEATS)
+    assert torch.equal(feat, seen[0])
+    for conv, level_out in zip(head.branches, out):
+        assert torch.allclose(conv(feat), level_out)
+
+
+def test_marginal_levels_sum_leaf_probabilities_along_the_tree():
+    head = build(head_cfg('marginal')).eval()
+    with torch.no_grad():
+        body, half, part = head(FEATS)
+        leaf = head.trunk(FEATS).softmax(1)
+    assert torch.allclose(part.exp(), leaf, atol=1e-6)
+    # ancestors written out by hand (tests/models/_hier_utils.py)
+    for maps, level in ((HAND_HALF, half), (HAND_BODY, body)):
+        expected = torch.zeros_like(level)
+        for leaf_id, parent in maps.items():
+            expected[:, parent] += leaf[:, leaf_id]
+        assert torch.allclose(level.exp(), expected, atol=1e-6)
+    # the leaf argmax and the coarse argmax derived from it agree with the
+    # scores mmseg decodes (leaf log-probabilities)
+    metas = [dict(img_shape=(8, 8))] * 2
+    with torch.no_grad():
+        scores = head.predict(FEATS, metas, None)
+    assert torch.allclose(scores, part, atol=1e-6)
+
+
+def test_marginal_is_stable_for_confident_leaves():
+    """A leaf probability that underflows does not give -inf or NaN."""
+    hier = ClassHierarchy.build(PASCAL)
+    head = build(head_cfg('marginal'))
+    logits = torch.zeros(1, 7, 2, 2, requires_grad=True)
+    with torch.no_grad():
+        big = torch.zeros(1, 7, 2, 2)
+        big[:, 2] = 200.0  # torso: every other leaf has p ~ exp(-200)
+    from mmhierseg.models.decode_heads import marginal_log_probs
+    out = marginal_log_probs(logits + big, head.leaf_membership,
+                             hier.num_classes)
+    assert all(torch.isfinite(o).all() for o in out)
+    assert out[0][:, 1].exp().allclose(torch.ones(1, 2, 2))
+    sum(o[:, 0].sum() for o in out).backward()  # background at every level
+    assert torch.isfinite(logits.grad).all()
+
+
+def test_marginal_costs_what_a_flat_head_costs_and_trains_every_level():
+    head = build(head_cfg('marginal'))
+    flat = build(dict(head_cfg().decoder, num_classes=7))
+    n_params = sum(p.numel() for p in head.parameters())
+    assert n_params == sum(p.numel() for p in flat.parameters())
+    # with only the body loss on, the leaf classifier still learns
+    head.loss_decode.set_level_weights(dict(body=1.0, half=0.0, part=0.0))
+    losses = head.loss(FEATS, _samples(), None)
+    assert {'loss_body', 'loss_half', 'loss_part'} <= set(losses)
+    losses['loss_body'].backward()
+    assert head.trunk.conv_seg.weight.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize('layout,cascade', LAYOUTS)
+def test_level_modules_name_existing_modules_and_cover_the_head(
+        layout, cascade):
+    head = build(head_cfg(layout, cascade, cascade_detach=False))
+    modules = dict(head.named_modules())
+    paths = [head.level_modules(k) for k in range(3)]
+    for level_paths in paths:
+        assert all(p in modules for p in level_paths)
+    covered = {p for level_paths in paths for p in level_paths}
+    params = [k for k, _ in head.named_parameters()]
+    assert all(any(k.startswith(p + '.') for p in covered) for k in params)
+    if layout == 'separate':
+        assert [p[0] for p in paths] == ['branches.0', 'branches.1',
+                                         'branches.2']
+    with pytest.raises(IndexError, match='3 levels'):
+        head.level_modules(3)
+    # and every parameter gets a gradient (DDP without unused parameters)
+    head.train()
+    sum(o.square().mean() for o in head(FEATS)).backward()
+    assert [k for k, p in head.named_parameters() if p.grad is None] == []
 
 
 def test_class_counts_come_from_the_tree():
     head = build(head_cfg('shared', True, hierarchy=TWO_LEVEL_TREE))
-    out = head(FEATS)
-    assert [o.shape[1] for o in out] == [3, 5]
-    assert list(head.branches.keys()) == ['coarse', 'fine']
+    assert [o.shape[1] for o in head(FEATS)] == [3, 5]
     assert head.num_classes == 5
     assert head.loss_decode.hierarchy == ClassHierarchy.build(TWO_LEVEL_TREE)
+    marginal = build(head_cfg('marginal', hierarchy=TWO_LEVEL_TREE))
+    assert [o.shape[1] for o in marginal(FEATS)] == [3, 5]
 
 
 def test_cascade_starts_as_identity_and_conditions_finer_levels():
@@ -73,13 +178,11 @@ def test_cascade_starts_as_identity_and_conditions_finer_levels():
     with torch.no_grad():
         a, b = head(FEATS), plain(FEATS)
         assert all(torch.allclose(x, y) for x, y in zip(a, b))
-        # once the cascade conv is non-zero, changing the coarse branch
-        # changes the finer outputs (and only with the cascade)
-        nn.init.normal_(head.cascade_convs.half.weight)
-        nn.init.normal_(head.cascade_convs.part.weight)
+        for conv in head.cascade_convs:
+            nn.init.normal_(conv.weight)
         before, before_plain = head(FEATS), plain(FEATS)
         for m in (head, plain):
-            m.branches.body.conv_seg.bias += torch.tensor([3.0, -3.0])
+            m.branches[0].conv_seg.bias += torch.tensor([3.0, -3.0])
         after, after_plain = head(FEATS), plain(FEATS)
     assert not torch.allclose(before[1], after[1])
     assert not torch.allclose(before[2], after[2])
@@ -89,10 +192,9 @@ def test_cascade_starts_as_identity_and_conditions_finer_levels():
 @pytest.mark.parametrize('detach', [True, False])
 def test_cascade_detach_controls_gradient_into_coarse_branch(detach):
     head = build(head_cfg('separate', cascade=True, cascade_detach=detach))
-    nn.init.normal_(head.cascade_convs.half.weight)
-    out = head(FEATS)
-    out[1].sum().backward()  # only the half level's output
-    grad = head.branches.body.conv_seg.weight.grad
+    nn.init.normal_(head.cascade_convs[0].weight)
+    head(FEATS)[1].sum().backward()  # only the second level's output
+    grad = head.branches[0].conv_seg.weight.grad
     if detach:
         assert grad is None or grad.abs().sum() == 0
     else:
@@ -107,7 +209,7 @@ def _samples(n=2, h=32, w=32):
     ]
 
 
-def test_loss_by_feat_keys_and_sum():
+def test_loss_by_feat_keys_and_level_weights():
     head = build(
         head_cfg(
             'shared',
@@ -133,14 +235,10 @@ def test_predict_by_feat_returns_consistent_leaf_scores():
         scores = head.predict(FEATS, metas, None)
         levels = head.predict_levels(head(FEATS), metas)
     assert scores.shape == (2, 7, 32, 32)
-    assert [lv.shape[1] for lv in levels] == [2, 3, 7]
     probs = [lv.softmax(1) for lv in levels]
-    # leaf score = log of the product of its path's probabilities
-    # (leaf 3 = low_leg: body 1, lower_body 2)
+    # leaf 3 = low_leg: body 1, lower_body 2
     ref = probs[0][:, 1] * probs[1][:, 2] * probs[2][:, 3]
     assert torch.allclose(scores[:, 3].exp(), ref, atol=1e-6)
-    ref_bg = probs[0][:, 0] * probs[1][:, 0] * probs[2][:, 0]
-    assert torch.allclose(scores[:, 0].exp(), ref_bg, atol=1e-6)
     # slide windows carry their crop size as a torch.Size
     crop = head.predict(FEATS, [dict(img_shape=torch.Size((16, 24)))], None)
     assert crop.shape[2:] == (16, 24)
@@ -158,50 +256,28 @@ def test_consistent_leaf_scores_gathers_along_paths():
 
 
 def test_config_errors():
-    with pytest.raises(ValueError, match='layout'):
+    with pytest.raises(ValueError, match='layout must be one of'):
         build(head_cfg('tree'))
     cfg = head_cfg()
     cfg.decoder.num_classes = 7
-    with pytest.raises(ValueError, match='num_classes'):
+    with pytest.raises(ValueError, match='come from the hierarchy'):
         build(cfg)
     with pytest.raises(ValueError, match='levels the tree lacks'):
         build(head_cfg(level_overrides=dict(arms=dict(channels=4))))
-    with pytest.raises(ValueError, match='from the hierarchy'):
+    with pytest.raises(ValueError, match="layout='separate' only"):
+        build(head_cfg('shared', level_overrides=dict(body=dict())))
+    with pytest.raises(ValueError, match='derives the levels'):
+        build(head_cfg('marginal', cascade=True))
+    with pytest.raises(TypeError, match='remove num_classes'):
         build(head_cfg(num_classes=7))
     with pytest.raises(TypeError, match='inside `decoder'):
         build(head_cfg(channels_extra=3))
+    with pytest.raises(ValueError, match='needs the label tree'):
+        build(head_cfg(hierarchy=None))
 
 
 def test_level_overrides_change_one_branch():
     head = build(head_cfg(level_overrides=dict(body=dict(channels=4))))
-    assert head.branches.body.channels == 4
-    assert head.branches.part.channels == 16
+    assert head.branches[0].channels == 4
+    assert head.branches[2].channels == 16
 
-
-def test_level_module_dict_names():
-    d = LevelModuleDict()
-    d['half'] = nn.Linear(1, 1)
-    assert isinstance(d.half, nn.Linear)
-    assert list(dict(d.named_parameters())) == ['half.weight', 'half.bias']
-    nn.Sequential(d).half()  # the converter still works from the root
-    assert d['half'].weight.dtype == torch.float16
-    with pytest.raises(ValueError, match='clashes'):
-        d['train'] = nn.Linear(1, 1)
-
-
-def test_heads_without_features_are_refused_for_cascade():
-    cfg = head_cfg('separate', cascade=True)
-    cfg.decoder = dict(
-        type='DepthwiseSeparableASPPHead',
-        in_channels=32,
-        in_index=-1,
-        channels=16,
-        c1_in_channels=8,
-        c1_channels=4,
-        dilations=(1, 2),
-        norm_cfg=None)
-    with pytest.raises(ValueError, match='_forward_feature'):
-        build(cfg)
-    cfg.cascade = False
-    head = build(cfg)  # fine without cascade (plain forward per branch)
-    assert isinstance(head, HierarchicalDecodeHead)
