@@ -1,4 +1,5 @@
 """Registered components; see the package docstring."""
 from .loading import LoadHierAnnotations, LoadHierImageFromFile
+from .priors import LoadPoseAnnotations, PackPoseSegInputs  # noqa: F401
 
 __all__ = ['LoadHierAnnotations', 'LoadHierImageFromFile']

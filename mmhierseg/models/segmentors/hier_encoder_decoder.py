@@ -52,9 +52,10 @@ class HierEncoderDecoder(EncoderDecoder):
             ``hierarchy`` is filled in from this model when missing.
         stem (dict, optional): A module run on the normalized images before
             the backbone (contract: ``stem(inputs) -> Tensor`` with
-            ``stem.out_channels`` channels, same spatial size). When the
-            backbone config sets no ``in_channels``, it gets the stem's
-            ``out_channels``.
+            ``stem.out_channels`` channels, same spatial size; built with
+            the ``data_preprocessor``'s ``mean``, ``std`` and
+            ``bgr_to_rgb``). When the backbone config sets no
+            ``in_channels``, it gets the stem's ``out_channels``.
         hierarchy (dict | str | ClassHierarchy, optional): The label tree.
             ``None``: the decode head's tree if its config names one, else
             Pascal-part.
@@ -104,7 +105,14 @@ class HierEncoderDecoder(EncoderDecoder):
         if isinstance(backbone, dict) and not isinstance(backbone, ConfigDict):
             backbone = ConfigDict(backbone)  # mmseg sets attributes on it
         # built before the backbone, so its channels can size the backbone
-        stem_module = MODELS.build(stem) if stem is not None else None
+        # the stem undoes the preprocessor's normalization: same mean/std
+        norm = {
+            k: data_preprocessor[k]
+            for k in ('mean', 'std', 'bgr_to_rgb')
+            if isinstance(data_preprocessor, dict) and k in data_preprocessor
+        }
+        stem_module = MODELS.build(
+            stem, default_args=norm) if stem is not None else None
         stem_channels = getattr(stem_module, 'out_channels', None)
         if stem_channels is not None and 'in_channels' not in backbone:
             backbone = copy.deepcopy(backbone)
@@ -157,6 +165,17 @@ class HierEncoderDecoder(EncoderDecoder):
         return getattr(self, 'stem', None) is not None
 
     # ---------------------------------------------------------------- forward
+    def forward(self,
+                inputs: Tensor,
+                data_samples: OptSampleList = None,
+                mode: str = 'tensor'):
+        """mmseg's ``forward``; a stem with ``attach_priors`` first stacks
+        the priors the samples carry behind the image channels (so ``slide``
+        inference crops them with the image)."""
+        if self.with_stem and hasattr(self.stem, 'attach_priors'):
+            inputs = self.stem.attach_priors(inputs, data_samples)
+        return super().forward(inputs, data_samples, mode)
+
     def extract_feat(self, inputs: Tensor) -> List[Tensor]:
         """Stem (if any), backbone and neck.
 

@@ -8,7 +8,7 @@ import torch
 
 from .model_store import download_allowed, get_or_load
 from .pose_backend import (NUM_KEYPOINTS, BasePoseBackend, PoseResult,
-                           device_string, register_pose_backend)
+                           device_string, POSE_BACKENDS)
 from .ultralytics_pose import load_yolo, yolo_predict
 
 __all__ = ['MMPoseBackend', 'MMPOSE_INSTALL_HINT']
@@ -28,7 +28,7 @@ def _as_numpy(x) -> np.ndarray:
     return np.asarray(x, dtype=np.float32)
 
 
-@register_pose_backend('mmpose')
+@POSE_BACKENDS.register_module(name='mmpose')
 class MMPoseBackend(BasePoseBackend):
     """Top-down mmpose model on the people found by a YOLO detector.
 

@@ -1,15 +1,20 @@
-"""The small interface every pose backend implements, and its builder."""
-from typing import Dict, List, NamedTuple, Optional, Type, Union
+"""The small interface every pose backend implements, and its registry."""
+from typing import List, NamedTuple, Optional, Union
 
 import numpy as np
 import torch
+from mmengine.registry import Registry
 
 __all__ = [
-    'PoseResult', 'BasePoseBackend', 'POSE_BACKENDS', 'register_pose_backend',
-    'build_pose_backend'
+    'PoseResult', 'BasePoseBackend', 'POSE_BACKENDS', 'build_pose_backend',
+    'NUM_KEYPOINTS'
 ]
 
 NUM_KEYPOINTS = 17
+
+#: Pose backends by name (``'ultralytics'``, ``'mmpose'``); a new backend
+#: is a class decorated with ``@POSE_BACKENDS.register_module(name=...)``.
+POSE_BACKENDS = Registry('pose backend')
 
 
 class PoseResult(NamedTuple):
@@ -49,7 +54,8 @@ class BasePoseBackend:
 
         Args:
             images (list[np.ndarray]): ``(H, W, 3)`` uint8 **BGR** images
-                (the OpenCV order ultralytics and mmpose expect of arrays).
+                (the OpenCV order ultralytics and mmpose expect of arrays),
+                of any sizes.
             device (str | torch.device, optional): Where to run.
 
         Returns:
@@ -63,35 +69,21 @@ class BasePoseBackend:
         return self
 
 
-POSE_BACKENDS: Dict[str, Type[BasePoseBackend]] = {}
-
-
-def register_pose_backend(name: str):
-    """Class decorator adding a backend to :data:`POSE_BACKENDS`."""
-
-    def wrap(cls):
-        POSE_BACKENDS[name] = cls
-        return cls
-
-    return wrap
-
-
 def build_pose_backend(cfg: Optional[dict]) -> BasePoseBackend:
     """Build a pose backend from ``dict(backend='ultralytics', ...)``.
 
     Args:
-        cfg (dict): ``backend`` (default ``'ultralytics'``) and the
-            backend's keyword arguments.
+        cfg (dict): ``backend`` (the registry name, default
+            ``'ultralytics'``) and the backend's keyword arguments
+            (``kpt_thr`` is the stem's, not the backend's, and is ignored).
 
     Returns:
         BasePoseBackend
     """
     cfg = dict(cfg or {})
-    name = cfg.pop('backend', 'ultralytics')
-    if name not in POSE_BACKENDS:
-        raise KeyError(f'unknown pose backend {name!r}; available: '
-                       f'{sorted(POSE_BACKENDS)}')
-    return POSE_BACKENDS[name](**cfg)
+    cfg.pop('kpt_thr', None)
+    cfg['type'] = cfg.pop('backend', 'ultralytics')
+    return POSE_BACKENDS.build(cfg)
 
 
 def device_string(device: Union[str, torch.device, None]) -> str:

@@ -6,7 +6,7 @@ import torch
 
 from .model_store import load_ultralytics_model, resolve_ultralytics_weights
 from .pose_backend import (NUM_KEYPOINTS, BasePoseBackend, PoseResult,
-                           device_string, register_pose_backend)
+                           device_string, POSE_BACKENDS)
 
 __all__ = ['UltralyticsPoseBackend', 'load_yolo', 'yolo_predict']
 
@@ -58,7 +58,7 @@ def yolo_predict(model,
             **kwargs)
 
 
-@register_pose_backend('ultralytics')
+@POSE_BACKENDS.register_module(name='ultralytics')
 class UltralyticsPoseBackend(BasePoseBackend):
     """YOLO-pose through ultralytics: boxes and keypoints in one pass.
 

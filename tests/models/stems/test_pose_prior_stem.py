@@ -27,7 +27,7 @@ def test_forward_shape_and_identity_at_init(make_stem):
 
     # with people, the priors are non-zero, yet the output is still the
     # input (prior weights start at zero)
-    stem.pose_backend = FakePose([pose_result(STANDING)])
+    stem.detector.pose_backend = FakePose([pose_result(STANDING)])
     priors = stem.compute_priors(x)
     assert priors.shape == (2, len(PRIOR_CHANNELS), H, W)
     assert priors[:, 0].sum() > 0  # FastSAM mask
@@ -37,9 +37,9 @@ def test_forward_shape_and_identity_at_init(make_stem):
 
 def test_more_output_channels_and_channel_subsets(make_stem):
     stem = make_stem(out_channels=8, channels=('head', 'lower_leg'), sam=None)
-    assert stem.segmenter is None  # keypoints only: FastSAM never loaded
+    assert stem.detector.segmenter is None  # keypoints only: FastSAM never loaded
     assert stem.fuse.in_channels == 5 and stem.fuse.out_channels == 8
-    stem.pose_backend = FakePose([pose_result(STANDING)])
+    stem.detector.pose_backend = FakePose([pose_result(STANDING)])
     x = normalize(random_images(1))
     out = stem(x)
     assert out.shape == (1, 8, H, W)
@@ -71,14 +71,14 @@ def test_recover_images_roundtrip(make_stem):
     x[0, 1, 0, 0] = -100.0
     rec = stem.recover_images(x)
     assert rec[0, 0, 0, 0] == 255 and rec[0, 0, 0, 1] == 0
-    bgr_stem = make_stem(channels=('head', ), sam=None, rgb_inputs=False)
+    bgr_stem = make_stem(channels=('head', ), sam=None, bgr_to_rgb=False)
     bgr_in = normalize(imgs[..., ::-1].copy())  # preprocessor kept BGR
     np.testing.assert_array_equal(bgr_stem.recover_images(bgr_in), imgs)
 
 
 def test_pose_runs_once_per_batch_on_bgr_images(make_stem, monkeypatch):
     stem = make_stem(channels=('head', ), sam=None)
-    backend = stem.pose_backend
+    backend = stem.detector.pose_backend
     assert isinstance(backend, UltralyticsPoseBackend)
     calls = []
     real_predict = backend.model.predict
@@ -113,18 +113,18 @@ def test_helper_models_are_not_submodules(make_stem):
     assert names == ['fuse.weight', 'fuse.bias']
     assert sorted(stem.state_dict()) == ['fuse.bias', 'fuse.weight']
     assert [n for n, _ in stem.named_modules()] == ['', 'fuse']
-    helper_params = list(stem.pose_backend.model.parameters()) + list(
-        stem.segmenter.model.parameters())
+    helper_params = list(stem.detector.pose_backend.model.parameters()) + list(
+        stem.detector.segmenter.model.parameters())
     assert len(helper_params) > 100
     ids = {id(p) for p in stem.parameters()}
     assert not any(id(p) in ids for p in helper_params)
     optim = torch.optim.SGD(stem.parameters(), lr=0.1)
     assert sum(len(g['params']) for g in optim.param_groups) == 2
     stem.train()
-    assert not stem.pose_backend.model.model.training
+    assert not stem.detector.pose_backend.model.model.training
     assert not any(p.requires_grad for p in helper_params)
     # gradients reach fuse only
-    stem.pose_backend = FakePose([pose_result(STANDING)])
+    stem.detector.pose_backend = FakePose([pose_result(STANDING)])
     x = normalize(random_images(1)).requires_grad_(False)
     stem(x).sum().backward()
     assert stem.fuse.weight.grad is not None
@@ -134,7 +134,7 @@ def test_helper_models_are_not_submodules(make_stem):
 
 def test_fastsam_gets_clipped_xyxy_boxes(make_stem, monkeypatch):
     stem = make_stem(channels=('mask', ))
-    stem.pose_backend = FakePose([
+    stem.detector.pose_backend = FakePose([
         pose_result(
             person((-20.5, 10.25, 150.75, 60.5), {}),
             person((30.0, -5.0, 40.0, 300.0), {}),
@@ -180,7 +180,7 @@ def test_fastsam_point_prompts_are_visible_keypoints(make_stem,
     scores[9] = 0.1  # an invisible wrist is no prompt
     kpts = kpts.copy()
     kpts[16] = (120.0, 68.0)  # outside: clipped to the last column
-    stem.pose_backend = FakePose([pose_result((box, kpts, scores))])
+    stem.detector.pose_backend = FakePose([pose_result((box, kpts, scores))])
     seen = []
     real_prompt = FastSAMPredictor.prompt
 
@@ -205,7 +205,7 @@ def test_fastsam_point_prompts_are_visible_keypoints(make_stem,
 def test_mask_channel_is_union_of_prompted_masks(make_stem, monkeypatch):
     from ultralytics.engine.results import Results
     stem = make_stem(channels=('mask', 'head'))
-    stem.pose_backend = FakePose([pose_result(STANDING)])
+    stem.detector.pose_backend = FakePose([pose_result(STANDING)])
     m1 = torch.zeros(H, W, dtype=torch.uint8)
     m1[5:20, 10:30] = 1
     m2 = torch.zeros(H, W, dtype=torch.uint8)
@@ -233,69 +233,9 @@ def test_mask_channel_is_union_of_prompted_masks(make_stem, monkeypatch):
     assert priors[0, 1].sum() > 0  # head drawn from the keypoints
 
 
-def test_cache_skips_the_pose_model(make_stem, tmp_path):
-    stem = make_stem(
-        channels=('head', 'torso'),
-        sam=None,
-        cache=dict(max_items=8, dir=str(tmp_path)))
-    fake = FakePose([pose_result(STANDING)])
-    stem.pose_backend = fake
-    stem.eval()
-    imgs = random_images(2, seed=5)
-    first = stem.compute_priors(normalize(imgs))
-    assert len(fake.calls) == 1 and first.sum() > 0
-    second = stem.compute_priors(normalize(imgs))
-    assert len(fake.calls) == 1  # served from the cache
-    assert torch.equal(first, second)
-    assert stem.num_cache_hits == 2
-    # a batch with one known and one new image: only the new one is run
-    mixed = np.stack([imgs[1], random_images(1, seed=6)[0]])
-    stem.compute_priors(normalize(mixed))
-    assert len(fake.calls) == 2 and len(fake.calls[1]) == 1
-    np.testing.assert_array_equal(fake.calls[1][0], mixed[1][..., ::-1])
-
-    # a new stem (new process, same config) reads the disk tier
-    again = make_stem(
-        channels=('head', 'torso'),
-        sam=None,
-        cache=dict(max_items=8, dir=str(tmp_path)))
-    fake2 = FakePose([pose_result()])
-    again.pose_backend = fake2
-    again.eval()
-    assert torch.equal(again.compute_priors(normalize(imgs)), first)
-    assert fake2.calls == []
-    # another configuration does not read those entries
-    other = make_stem(
-        channels=('head', 'torso'),
-        sam=None,
-        pose=dict(weights='yolov8n-pose.yaml', imgsz=96, kpt_thr=0.3),
-        cache=dict(max_items=8, dir=str(tmp_path)))
-    other.pose_backend = fake2
-    other.eval()
-    other.compute_priors(normalize(imgs))
-    assert len(fake2.calls) == 1
-
-
-def test_training_mode_does_not_fill_the_cache(make_stem):
-    stem = make_stem(channels=('head', ), sam=None)
-    fake = FakePose([pose_result(STANDING)])
-    stem.pose_backend = fake
-    stem.train()
-    x = normalize(random_images(1, seed=7))
-    stem(x)
-    stem(x)
-    assert len(fake.calls) == 2 and len(stem.cache) == 0
-    trained = make_stem(
-        channels=('head', ), sam=None, cache=dict(max_items=4, train=True))
-    trained.pose_backend = fake
-    trained(x)
-    trained(x)
-    assert len(fake.calls) == 3
-
-
 def test_nobody_found_gives_zero_priors_and_is_counted(make_stem, monkeypatch):
     stem = make_stem(channels=('head', 'upper_arm', 'lower_leg'), sam=None)
-    stem.pose_backend = FakePose([pose_result(), pose_result(STANDING)])
+    stem.detector.pose_backend = FakePose([pose_result(), pose_result(STANDING)])
     logger = MMLogger.get_current_instance()
     messages = []
     monkeypatch.setattr(logger, 'warning', messages.append)
@@ -309,7 +249,7 @@ def test_nobody_found_gives_zero_priors_and_is_counted(make_stem, monkeypatch):
 def test_fastsam_failure_zeroes_that_image_only(make_stem, monkeypatch):
     stem = make_stem(channels=('mask', 'head'))
     stem.eval()
-    stem.pose_backend = FakePose([
+    stem.detector.pose_backend = FakePose([
         pose_result(person((0.0, 0.0, 10.0, 10.0), {0: (5.0, 5.0)})),
         pose_result(STANDING)
     ])
@@ -325,33 +265,35 @@ def test_fastsam_failure_zeroes_that_image_only(make_stem, monkeypatch):
     assert not priors[0].any()  # all channels, keypoints included
     assert priors[1, 0].sum() > 0 and priors[1, 1].sum() > 0
     assert stem.num_sam_failures == 1 and stem.num_empty_images == 0
-    assert len(stem.cache) == 1  # the failure is not cached
 
 
 def test_missing_weights_offline_error(make_stem, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
+    # the helpers load on first online use, so a stem fed precomputed
+    # priors never needs the weights; then a missing file is named
+    stem = make_stem(
+        pose=dict(weights='yolov8n-pose.pt'), sam=None, channels=('head', ))
     with pytest.raises(FileNotFoundError) as err:
-        make_stem(
-            pose=dict(weights='yolov8n-pose.pt'),
-            sam=None,
-            channels=('head', ))
+        stem(normalize(random_images(1)))
     msg = str(err.value)
     assert "'yolov8n-pose.pt' not found locally" in msg
     assert "pose=dict(weights='/path/to/yolov8n-pose.pt'" in msg
     # the default config names the downloadable models
     from mmseg.registry import MODELS
     with pytest.raises(FileNotFoundError, match="'yolov8n-pose.pt' not"):
-        MODELS.build(dict(type='PosePriorStem'))
+        MODELS.build(dict(type='PosePriorStem')).detector.pose_backend
     with pytest.raises(FileNotFoundError, match='path does not exist'):
         make_stem(
             pose=dict(weights=str(tmp_path / 'no' / 'pose.pt')),
             sam=None,
-            channels=('head', ))
+            channels=('head', )).detector.pose_backend
     with pytest.raises(
             FileNotFoundError,
             match=r"FastSAM weights 'Fast"
             r"SAM-s.pt' not found locally.*sam=dict"):
-        make_stem(sam=dict(weights='FastSAM-s.pt'))
+        make_stem(sam=dict(weights='FastSAM-s.pt')).detector.segmenter
+    with pytest.raises(KeyError, match="unknown pose backend 'nope'"):
+        make_stem(pose=dict(backend='nope'), sam=None, channels=('head', ))
 
     # allowed to download, but the download fails (as offline): same
     # clear error, the cause chained
@@ -367,7 +309,7 @@ def test_missing_weights_offline_error(make_stem, monkeypatch, tmp_path):
         make_stem(
             pose=dict(weights='yolov8n-pose.pt', download=True),
             sam=None,
-            channels=('head', ))
+            channels=('head', )).detector.pose_backend
     assert isinstance(err.value.__cause__, ConnectionError)
 
 
@@ -378,7 +320,7 @@ def test_mmpose_backend_missing_says_how_to_install(make_stem, monkeypatch):
         make_stem(
             pose=dict(backend='mmpose', config='c.py', checkpoint='c.pth'),
             sam=None,
-            channels=('head', ))
+            channels=('head', )).detector.pose_backend
 
 
 def test_stem_in_hier_encoder_decoder_train_step(make_stem):
@@ -396,9 +338,7 @@ def test_stem_in_hier_encoder_decoder_train_step(make_stem):
         pose=dict(POSE),
         sam=None,
         channels=('head', 'torso', 'upper_arm', 'lower_arm', 'upper_leg',
-                  'lower_leg'),
-        mean=MEAN,
-        std=STD)
+                  'lower_leg'))  # mean/std: from the data preprocessor
     model = MODELS.build(
         dict(
             type='HierEncoderDecoder',
@@ -439,10 +379,11 @@ def test_stem_in_hier_encoder_decoder_train_step(make_stem):
             test_cfg=dict(mode='whole')))
     model.init_weights()
     stem = model.stem
+    assert stem.mean == MEAN and stem.std == STD and stem.bgr_to_rgb
     # still the identity after the segmentor's weight init
     assert torch.equal(stem.fuse.weight[:, :3, 0, 0], torch.eye(3))
     assert not stem.fuse.weight[:, 3:].any()
-    stem.pose_backend = FakePose([pose_result(STANDING), pose_result()])
+    stem.detector.pose_backend = FakePose([pose_result(STANDING), pose_result()])
     assert not any('pose_backend' in k or 'segmenter' in k
                    for k in model.state_dict())
 
@@ -464,11 +405,37 @@ def test_stem_in_hier_encoder_decoder_train_step(make_stem):
         'loss', 'decode.loss_body', 'decode.loss_half', 'decode.loss_part'
     } <= set(log_vars)
     assert torch.isfinite(log_vars['loss'])
-    assert len(stem.pose_backend.calls) == 1  # one batched call
+    assert len(stem.detector.pose_backend.calls) == 1  # one batched call
     assert stem.num_empty_images == 1  # the second image has nobody
     # the prior weights moved: priors reached the loss
     assert not torch.equal(stem.fuse.weight, before)
     assert stem.fuse.weight[:, 3:].abs().sum() > 0
+
+    # samples carrying precomputed priors (here smaller than the batch:
+    # zero-padded at the bottom and right, like the images): the pose model
+    # is not called, and the priors reach the stem as extra channels
+    calls = len(stem.detector.pose_backend.calls)
+    for sample in samples:
+        prior = torch.zeros(6, H - 3, W - 5, dtype=torch.uint8)
+        prior[1, :10, :20] = 1
+        sample.pose_prior = PixelData(
+            data=prior, metainfo=dict(channels=stem.channels))
+    batch = model.data_preprocessor(
+        dict(inputs=inputs, data_samples=samples), True)
+    x = stem.attach_priors(batch['inputs'], batch['data_samples'])
+    assert x.shape == (2, 9, H, W)
+    assert torch.equal(x[:, :3], batch['inputs'])
+    assert x[:, 4, :10, :20].all() and x[:, 3:].sum() == 2 * 10 * 20
+    log_vars = model.train_step(
+        dict(inputs=inputs, data_samples=samples), optim)
+    assert torch.isfinite(log_vars['loss'])
+    assert len(stem.detector.pose_backend.calls) == calls
+    samples[0].pose_prior.set_metainfo(dict(channels=('head', )))
+    with pytest.raises(ValueError, match='prior channels'):
+        model.train_step(dict(inputs=inputs, data_samples=samples), optim)
+    del samples[1].pose_prior
+    with pytest.raises(ValueError, match='some samples'):
+        model.train_step(dict(inputs=inputs, data_samples=samples), optim)
 
 
 def test_mmpose_backend_batches_all_people(make_stem, monkeypatch, tmp_path):

@@ -1,0 +1,165 @@
+"""Pose priors as annotations: load them, carry them, pack them.
+
+* :class:`LoadPoseAnnotations` reads an image's prior file (see
+  :mod:`mmhierseg.models.stems.prior_files`; made by
+  ``tools/precompute_priors.py``, the synthetic generator or
+  ``tools/dataset_converters/coco_keypoints_to_priors.py``), draws the
+  stem's prior channels at the photo's size into ``gt_pose_prior``
+  (``(H, W, C)`` uint8) and adds that key to ``seg_fields``. mmseg's
+  ``Resize`` / ``RandomResize`` (nearest), ``RandomCrop`` and ``RandomFlip``
+  then move it exactly like the masks; photometric transforms never touch
+  it. The channels merge left and right, so a flip needs no channel swap.
+* :class:`PackPoseSegInputs` is mmseg's ``PackSegInputs`` plus the priors,
+  as ``data_sample.pose_prior`` (``PixelData`` ``(C, h, w)``, with the
+  channel names in its metainfo). Padding to the batch size happens in the
+  model (``PosePriorStem.attach_priors``), with zeros, bottom and right,
+  like the images.
+"""
+from typing import Dict, Optional, Sequence
+
+import numpy as np
+import torch
+from mmcv.transforms import BaseTransform
+from mmengine.structures import PixelData
+from mmseg.datasets.transforms import PackSegInputs
+from mmseg.registry import TRANSFORMS
+
+from mmhierseg.models.stems.prior_files import (check_source, draw_priors,
+                                                load_priors, prior_path,
+                                                prior_source)
+from mmhierseg.models.stems.prior_rendering import PRIOR_CHANNELS
+
+__all__ = ['LoadPoseAnnotations', 'PackPoseSegInputs']
+
+PRIOR_KEY = 'gt_pose_prior'
+
+
+@TRANSFORMS.register_module()
+class LoadPoseAnnotations(BaseTransform):
+    """Load an image's pose priors and draw the stem's channels.
+
+    Place it right after the image loading, before any geometric transform.
+
+    Required Keys:
+
+    - img_path
+    - img_shape
+
+    Added Keys:
+
+    - gt_pose_prior (np.uint8, ``(H, W, len(channels))``, 0 or 1)
+    - seg_fields (``'gt_pose_prior'`` appended)
+    - pose_prior_channels
+
+    Args:
+        channels (Sequence[str]): As the stem's ``channels``.
+        kpt_thr (float): As the stem's ``pose['kpt_thr']``. Defaults to 0.5.
+        part_widths (dict, optional): As the stem's ``part_widths``.
+        prior_dir (str): Folder next to the image folder (or an absolute
+            path) holding ``<id>.npz``. Defaults to ``'priors'``.
+        pose (dict, optional): The stem's ``pose`` config. With ``pose``,
+            files made by other pose/FastSAM weights or settings are refused
+            (:class:`StalePriorsError`). None accepts any source (synthetic
+            oracle, converted keypoints).
+        sam (dict, optional): The stem's ``sam`` config (with ``pose``).
+    """
+
+    def __init__(self,
+                 channels: Sequence[str] = PRIOR_CHANNELS,
+                 kpt_thr: float = 0.5,
+                 part_widths: Optional[Dict[str, float]] = None,
+                 prior_dir: str = 'priors',
+                 pose: Optional[dict] = None,
+                 sam: Optional[dict] = None) -> None:
+        self.channels = tuple(channels)
+        unknown = [c for c in self.channels if c not in PRIOR_CHANNELS]
+        if not self.channels or unknown:
+            raise ValueError(f'LoadPoseAnnotations: channels must be names '
+                             f'from {PRIOR_CHANNELS}, got {self.channels}')
+        self.kpt_thr = float(kpt_thr)
+        self.part_widths = dict(part_widths or {})
+        self.prior_dir = prior_dir
+        self.pose = pose
+        self.sam = sam if 'mask' in self.channels else None
+        self.expected = None if pose is None else prior_source(
+            pose, self.sam)
+
+    def transform(self, results: dict) -> dict:
+        """Draw the priors of ``results['img_path']`` at the image's size.
+
+        Args:
+            results (dict): From the image loading.
+
+        Returns:
+            dict: With ``gt_pose_prior`` (listed in ``seg_fields``).
+
+        Raises:
+            FileNotFoundError: No prior file (the message says how to make
+                it).
+            StalePriorsError: Made by other weights or settings.
+            ValueError: The file is for another image size, or the image was
+                already resized or cropped.
+        """
+        path = prior_path(results['img_path'], self.prior_dir)
+        priors, source = load_priors(path)
+        check_source(source, self.expected, path)
+        height, width = results['img_shape'][:2]
+        ori = tuple(results.get('ori_shape', (height, width))[:2])
+        if (height, width) != ori:
+            raise ValueError(
+                'LoadPoseAnnotations must come before any geometric '
+                f'transform (image is {(height, width)}, originally {ori})')
+        if tuple(priors.image_size) != (height, width):
+            raise ValueError(
+                f'{path}: priors of a {tuple(priors.image_size)} image, but '
+                f"{results['img_path']} is {(height, width)}; remake them")
+        maps = draw_priors(priors, self.channels, self.kpt_thr,
+                           self.part_widths, path)
+        results[PRIOR_KEY] = np.ascontiguousarray(maps.transpose(1, 2, 0))
+        results['pose_prior_channels'] = self.channels
+        fields = results.setdefault('seg_fields', [])
+        if PRIOR_KEY not in fields:
+            fields.append(PRIOR_KEY)
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(channels={self.channels}, '
+                f'prior_dir={self.prior_dir!r}, '
+                f'checked={self.expected is not None})')
+
+
+@TRANSFORMS.register_module()
+class PackPoseSegInputs(PackSegInputs):
+    """mmseg's ``PackSegInputs``, plus ``gt_pose_prior`` as the sample's
+    ``pose_prior`` (``PixelData``, ``(C, h, w)`` uint8; metainfo
+    ``channels``). Without priors in ``results`` it packs exactly what
+    ``PackSegInputs`` packs.
+
+    Args:
+        meta_keys (Sequence[str]): As in ``PackSegInputs``.
+    """
+
+    def transform(self, results: dict) -> dict:
+        """Pack the image, the annotations and the priors.
+
+        Args:
+            results (dict): From the pipeline.
+
+        Returns:
+            dict: ``inputs`` and ``data_samples``.
+        """
+        packed = super().transform(results)
+        prior = results.get(PRIOR_KEY)
+        if prior is not None:
+            if prior.ndim == 2:  # cv2 drops a single channel when resizing
+                prior = prior[..., None]
+            data = torch.from_numpy(
+                np.ascontiguousarray(prior.transpose(2, 0, 1)))
+            packed['data_samples'].set_data({
+                'pose_prior':
+                PixelData(
+                    data=data,
+                    metainfo=dict(
+                        channels=tuple(results['pose_prior_channels'])))
+            })
+        return packed

@@ -1,0 +1,288 @@
+"""Pose priors as data: one ``.npz`` file per image, and its drawing.
+
+A prior file holds what the pose model and FastSAM found on the whole
+original photo, not the drawn maps, so the maps can be drawn at any size
+and follow any geometric augmentation:
+
+- ``boxes`` ``(P, 4)`` float32 xyxy, ``keypoints`` ``(P, 17, 2)`` float32
+  (COCO-17 order, original pixel coordinates), ``scores`` ``(P, 17)``
+  float32 keypoint confidences (0 = not visible);
+- ``visibility`` ``(P, 17)`` uint8, optional, COCO's flags (0 = not
+  labelled or outside the image, 1 = labelled but hidden, 2 = visible);
+- ``mask`` ``(H, W)`` bool, optional: the people's mask;
+- ``image_size`` ``(2, )`` int: ``(H, W)`` of the photo;
+- ``source``: JSON describing what made the file (see
+  :func:`prior_source`), so stale files are refused.
+
+Both ways of getting priors, precomputed (``tools/precompute_priors.py``
+then :class:`~mmhierseg.datasets.transforms.LoadPoseAnnotations`) and online
+(:class:`PosePriorStem` on a batch without priors), draw with
+:func:`draw_priors`.
+"""
+import hashlib
+import json
+import os
+import os.path as osp
+import tempfile
+from functools import lru_cache
+from typing import Dict, NamedTuple, Optional, Sequence
+
+import numpy as np
+
+from .pose_backend import NUM_KEYPOINTS
+from .prior_rendering import PART_CHANNELS, render_part_priors
+
+__all__ = [
+    'FORMAT_VERSION', 'PersonPriors', 'StalePriorsError', 'prior_path',
+    'prior_source', 'save_priors', 'load_priors', 'check_source',
+    'draw_priors', 'PRECOMPUTE_HINT'
+]
+
+FORMAT_VERSION = 1
+
+PRECOMPUTE_HINT = ('make them with `python tools/precompute_priors.py '
+                   'CONFIG` (or convert your own keypoints with '
+                   '`python tools/dataset_converters/'
+                   'coco_keypoints_to_priors.py`)')
+
+
+class StalePriorsError(RuntimeError):
+    """A prior file made by other weights or settings than configured."""
+
+
+class PersonPriors(NamedTuple):
+    """The people of one image (see the module docstring)."""
+    boxes: np.ndarray
+    keypoints: np.ndarray
+    scores: np.ndarray
+    image_size: tuple
+    mask: Optional[np.ndarray] = None
+    visibility: Optional[np.ndarray] = None
+
+    @classmethod
+    def empty(cls, height: int, width: int,
+              mask: bool = True) -> 'PersonPriors':
+        """Nobody found (with an all-False mask when ``mask``)."""
+        return cls(
+            np.zeros((0, 4), np.float32),
+            np.zeros((0, NUM_KEYPOINTS, 2), np.float32),
+            np.zeros((0, NUM_KEYPOINTS), np.float32), (height, width),
+            np.zeros((height, width), bool) if mask else None)
+
+
+def prior_path(img_path: str, prior_dir: str = 'priors') -> str:
+    """Where the priors of ``img_path`` live.
+
+    ``<root>/JPEGImages/<id>.jpg`` -> ``<root>/<prior_dir>/<id>.npz`` (next
+    to the masks' folder); an absolute ``prior_dir`` is used as is.
+
+    Args:
+        img_path (str): The image file.
+        prior_dir (str): Folder name or absolute path. Defaults to
+            ``'priors'``.
+
+    Returns:
+        str
+    """
+    name = osp.splitext(osp.basename(img_path))[0] + '.npz'
+    if osp.isabs(prior_dir):
+        return osp.join(prior_dir, name)
+    root = osp.dirname(osp.dirname(osp.abspath(img_path)))
+    return osp.join(root, prior_dir, name)
+
+
+@lru_cache(maxsize=32)
+def _sha256(path: str, mtime: float, size: int) -> str:
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def _file_hash(value) -> Optional[str]:
+    path = osp.expanduser(str(value))
+    if not osp.isfile(path):
+        return None
+    return _sha256(osp.abspath(path), osp.getmtime(path), osp.getsize(path))
+
+
+def prior_source(pose: Optional[dict], sam: Optional[dict]) -> dict:
+    """What makes model priors: the settings and, where the weights are
+    local files, their content hashes.
+
+    Args:
+        pose (dict): The stem's ``pose`` config (``kpt_thr`` is a drawing
+            setting and left out).
+        sam (dict, optional): The stem's ``sam`` config, None without the
+            ``mask`` channel.
+
+    Returns:
+        dict: ``settings`` (plain, JSON-able) and ``hashes`` (``key ->
+        sha256 prefix`` of the weight files found locally).
+    """
+    drop = ('kpt_thr', 'download')
+    pose = dict(pose or {})
+    pose.setdefault('backend', 'ultralytics')
+    settings = dict(
+        pose={k: v
+              for k, v in pose.items() if k not in drop},
+        sam=None if sam is None else
+        {k: v
+         for k, v in dict(sam).items() if k not in drop})
+    settings = json.loads(json.dumps(settings, sort_keys=True, default=str))
+    hashes = {}
+    for part in ('pose', 'sam'):
+        cfg = settings[part] or {}
+        det = cfg.get('det') or {}
+        for key, value in (('weights', cfg.get('weights')),
+                           ('checkpoint', cfg.get('checkpoint')),
+                           ('config', cfg.get('config')),
+                           ('det.weights', det.get('weights'))):
+            digest = _file_hash(value) if value else None
+            if digest:
+                hashes[f'{part}.{key}'] = digest
+    return dict(settings=settings, hashes=hashes)
+
+
+def check_source(recorded: dict, expected: Optional[dict], path: str) -> None:
+    """Refuse priors made by other weights or settings.
+
+    Args:
+        recorded (dict): The file's ``source``.
+        expected (dict, optional): :func:`prior_source` of the config; None
+            accepts any source (oracle or converted keypoints).
+        path (str): The file, for the message.
+
+    Raises:
+        StalePriorsError: Naming the file, the difference and the fix.
+    """
+    if expected is None:
+        return
+    fix = (f'Delete the stale files (or pass --overwrite) and '
+           f'{PRECOMPUTE_HINT}.')
+    if recorded.get('settings') != expected['settings']:
+        raise StalePriorsError(
+            f'{path}: priors made with other settings '
+            f"({json.dumps(recorded.get('settings'), sort_keys=True)}) than "
+            f"the config's ({json.dumps(expected['settings'], sort_keys=True)}"
+            f'). {fix}')
+    theirs = recorded.get('hashes') or {}
+    for key, digest in expected['hashes'].items():
+        if key in theirs and theirs[key] != digest:
+            raise StalePriorsError(
+                f'{path}: priors made by other weights ({key}: sha256 '
+                f'{theirs[key]}, the configured file has {digest}). {fix}')
+
+
+def save_priors(path: str, priors: PersonPriors, source: dict) -> None:
+    """Write one prior file atomically (a temporary file, then a rename).
+
+    Args:
+        path (str): Target ``.npz``.
+        priors (PersonPriors): The people.
+        source (dict): What made them (JSON-able).
+    """
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    arrays = dict(
+        boxes=np.asarray(priors.boxes, np.float32).reshape(-1, 4),
+        keypoints=np.asarray(priors.keypoints,
+                             np.float32).reshape(-1, NUM_KEYPOINTS, 2),
+        scores=np.asarray(priors.scores,
+                          np.float32).reshape(-1, NUM_KEYPOINTS),
+        image_size=np.asarray(priors.image_size, np.int64),
+        version=np.asarray(FORMAT_VERSION),
+        source=np.asarray(json.dumps(source, sort_keys=True, default=str)))
+    if priors.mask is not None:
+        arrays['mask'] = np.asarray(priors.mask, bool)
+    if priors.visibility is not None:
+        arrays['visibility'] = np.asarray(priors.visibility, np.uint8)
+    fd, tmp = tempfile.mkstemp(
+        dir=folder, prefix='.' + osp.basename(path), suffix='.tmp')
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            np.savez_compressed(f, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def load_priors(path: str) -> tuple:
+    """Read one prior file.
+
+    Args:
+        path (str): The ``.npz``.
+
+    Returns:
+        tuple[PersonPriors, dict]: The people and the file's ``source``.
+
+    Raises:
+        FileNotFoundError: When missing, with the command that makes it.
+        ValueError: When unreadable or of another format version.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'pose priors not found: {path}; '
+                                f'{PRECOMPUTE_HINT}.')
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            version = int(data['version'])
+            arrays = {k: data[k] for k in data.files}
+    except Exception as e:
+        raise ValueError(f'{path}: not a readable prior file ({e}); delete '
+                         f'it and {PRECOMPUTE_HINT}.') from e
+    if version != FORMAT_VERSION:
+        raise ValueError(f'{path}: prior format {version}, this code reads '
+                         f'{FORMAT_VERSION}; {PRECOMPUTE_HINT}.')
+    priors = PersonPriors(arrays['boxes'], arrays['keypoints'],
+                          arrays['scores'],
+                          tuple(int(v) for v in arrays['image_size']),
+                          arrays.get('mask'), arrays.get('visibility'))
+    return priors, json.loads(str(arrays['source']))
+
+
+def draw_priors(priors: PersonPriors,
+                channels: Sequence[str],
+                kpt_thr: float = 0.5,
+                part_widths: Optional[Dict[str, float]] = None,
+                path: str = '') -> np.ndarray:
+    """The prior maps of one image, at its size.
+
+    Args:
+        priors (PersonPriors): The people (``mask`` needed for the
+            ``'mask'`` channel).
+        channels (Sequence[str]): Channel names, in order.
+        kpt_thr (float): Minimum keypoint confidence.
+        part_widths (dict, optional): See :func:`render_part_priors`.
+        path (str): The file, for messages.
+
+    Returns:
+        np.ndarray: ``(len(channels), H, W)`` uint8, values 0 or 1.
+    """
+    height, width = priors.image_size
+    out = np.zeros((len(channels), height, width), np.uint8)
+    parts = tuple(c for c in channels if c in PART_CHANNELS)
+    drawn = None
+    if parts and len(priors.boxes):
+        drawn = render_part_priors(
+            priors.keypoints,
+            priors.scores,
+            priors.boxes,
+            height,
+            width,
+            channels=parts,
+            kpt_thr=kpt_thr,
+            part_widths=part_widths)
+    for c, name in enumerate(channels):
+        if name == 'mask':
+            if priors.mask is None:
+                raise ValueError(
+                    f"{path or 'priors'}: no person mask for channel "
+                    "'mask'; drop 'mask' from the channels or make the "
+                    'priors with FastSAM (model.stem.sam)')
+            out[c] = priors.mask
+        elif drawn is not None:
+            out[c] = drawn[parts.index(name)]
+    return out
