@@ -75,7 +75,7 @@ def model_cfg(layout='separate',
               stem=None,
               frozen=True,
               name='resnet18',
-              hierarchy=None):
+              hierarchy='pascal_part'):
     """A tiny HierEncoderDecoder config: resnet18, output stride 8."""
     cfg = dict(
         type='HierEncoderDecoder',

@@ -29,7 +29,7 @@ class _CountingStem(nn.Module):
 
     out_channels = 3
 
-    def __init__(self):
+    def __init__(self, **norm):  # the preprocessor's mean/std, if passed
         super().__init__()
         self.conv = nn.Conv2d(3, 3, 1)
         nn.init.eye_(self.conv.weight.view(3, 3))
@@ -46,6 +46,9 @@ class _WideStem(nn.Module):
     """Test stem: RGB plus two prior-like channels."""
 
     out_channels = 5
+
+    def __init__(self, **norm):  # the preprocessor's mean/std, if passed
+        super().__init__()
 
     def forward(self, inputs):
         priors = inputs.mean(1, keepdim=True).expand(-1, 2, -1, -1)
@@ -268,6 +271,11 @@ def test_hierarchy_and_decode_checks():
         build(cfg)
     with pytest.raises(ValueError, match='decode'):
         build(model_cfg(decode='greedy'))
+    # no silent default tree, not even one taken from the head's config
+    cfg = model_cfg(hierarchy=None)
+    cfg.decode_head.hierarchy = 'pascal_part'
+    with pytest.raises(ValueError, match='HierEncoderDecoder: no label tree'):
+        build(cfg)
     # the model's tree reaches the head and its loss
     model = build(model_cfg(hierarchy='pascal_person_part'))
     person = ClassHierarchy.build('pascal_person_part')
@@ -284,6 +292,7 @@ def test_plain_mmseg_encoder_decoder_yields_the_leaf_map():
     cfg.type = 'EncoderDecoder'
     for key in ('hierarchy', 'decode', 'stem'):
         cfg.pop(key)
+    cfg.decode_head.hierarchy = 'pascal_part'  # no model to hand it over
     model = build(cfg)
     assert type(model).__name__ == 'EncoderDecoder'
     model.train()

@@ -1,4 +1,4 @@
 """Registered components; see the package docstring."""
-from .hier_loss import DEFAULT_LEVEL_WEIGHTS, HierarchicalLoss
+from .hier_loss import HierarchicalLoss
 
-__all__ = ['HierarchicalLoss', 'DEFAULT_LEVEL_WEIGHTS']
+__all__ = ['HierarchicalLoss']

@@ -9,19 +9,15 @@ from torch import Tensor
 
 from mmhierseg.hierarchy import IGNORE_INDEX, ClassHierarchy
 
-__all__ = ['HierarchicalLoss', 'DEFAULT_LEVEL_WEIGHTS']
-
-#: Default level weights for a three-level tree (body, half, part), mapped
-#: onto the tree's level names in order.
-DEFAULT_LEVEL_WEIGHTS = (0.34, 0.25, 0.4)
+__all__ = ['HierarchicalLoss']
 
 
 @MODELS.register_module()
 class HierarchicalLoss(nn.Module):
     """Weighted per-level cross-entropy, computed from the leaf mask alone.
 
-    Each level's target is obtained from the leaf label map with one
-    lookup-table gather (``ClassHierarchy.lut_tensor``), so there are no
+    Each level's target is obtained from the leaf label map with
+    ``ClassHierarchy.to_level`` (one table gather), so there are no
     per-class loops and the ignore label (255) stays ignored at every level.
     Cross-entropy is averaged over the non-ignored pixels (PyTorch's
     convention; with class weights, the weighted mean
@@ -41,13 +37,14 @@ class HierarchicalLoss(nn.Module):
     ``log(1 - max s) = min log sigmoid(-x)``) for stability.
 
     Args:
-        hierarchy (dict | str | ClassHierarchy | None): The label tree, see
-            :meth:`ClassHierarchy.build`. Defaults to Pascal-part.
+        hierarchy (dict | str | ClassHierarchy): The label tree, see
+            :meth:`ClassHierarchy.build`; required (``HierEncoderDecoder``
+            fills it in from the model).
         level_weights (dict | Sequence[float] | None): Weight of each level's
             cross-entropy. A dict maps level names to weights (levels not
-            named keep their default); a sequence gives one weight per level,
-            coarse to fine. ``None``: ``(0.34, 0.25, 0.4)`` for a three-level
-            tree, ``1 / num_levels`` each otherwise.
+            named keep ``1 / num_levels``); a sequence gives one weight per
+            level, coarse to fine. ``None``: ``1 / num_levels`` each. The
+            staged schedule of ``StagedUnfreezeHook`` ends on these weights.
         class_weight (dict | Sequence | None): Optional per-class weights:
             a dict ``{level name: [w_0, ..., w_{C-1}]}`` or a sequence with
             one entry (a list of weights or ``None``) per level.
@@ -60,8 +57,9 @@ class HierarchicalLoss(nn.Module):
             dict uses one key per level, ``loss_<level>``.
 
     Raises:
-        ValueError: If a weight names a level the tree lacks, a weight list
-            has the wrong length, or a weight is negative.
+        ValueError: If no tree is given, a weight names a level the tree
+            lacks, a weight list has the wrong length, or a weight is
+            negative.
     """
 
     def __init__(self,
@@ -74,6 +72,11 @@ class HierarchicalLoss(nn.Module):
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_hier'):
         super().__init__()
+        if hierarchy is None:
+            raise ValueError(
+                'HierarchicalLoss: no label tree; set `hierarchy` on the '
+                'model (HierEncoderDecoder hands it to the head and the loss)'
+                ' or pass hierarchy=<tree dict | preset name> to the loss')
         self.hierarchy = ClassHierarchy.build(hierarchy)
         self.ignore_index = ignore_index
         self.loss_weight = float(loss_weight)
@@ -84,17 +87,12 @@ class HierarchicalLoss(nn.Module):
         self._loss_name = loss_name
 
         h = self.hierarchy
-        if h.num_levels == len(DEFAULT_LEVEL_WEIGHTS):
-            defaults = list(DEFAULT_LEVEL_WEIGHTS)
-        else:
-            defaults = [1.0 / h.num_levels] * h.num_levels
-        self.level_weights: Dict[str,
-                                 float] = dict(zip(h.level_names, defaults))
+        self.level_weights: Dict[str, float] = dict.fromkeys(
+            h.level_names, 1.0 / h.num_levels)
         if level_weights is not None:
             self.set_level_weights(level_weights)
 
         # per-class weights: non-persistent buffers (follow .to(device))
-        self._class_weight_levels: List[Optional[str]] = []
         for lvl, weights in enumerate(self._parse_class_weight(class_weight)):
             name = f'class_weight_{h.level_names[lvl]}'
             if weights is None:
@@ -192,38 +190,23 @@ class HierarchicalLoss(nn.Module):
     # --------------------------------------------------------------- targets
     def level_targets(self, seg_label: Tensor,
                       ignore_index: int) -> List[Tensor]:
-        """Per-level targets from a leaf label map (one gather per level).
+        """Per-level targets from a leaf label map (``to_level``).
 
         Args:
-            seg_label (Tensor): Leaf labels ``(N, H, W)``; ``ignore_index``
-                marks ignored pixels.
-            ignore_index (int): The ignore label.
+            seg_label (Tensor): Leaf labels ``(N, H, W)``.
+            ignore_index (int): The ignore label; it becomes 255 at every
+                level.
 
         Returns:
-            list[Tensor]: One int64 target map per level, coarse to fine,
-            with ``ignore_index`` kept.
+            list[Tensor]: One int64 target map per level, coarse to fine.
 
         Raises:
             ValueError: If the map holds values that are neither leaf ids
                 nor the ignore label.
         """
-        h = self.hierarchy
-        label = seg_label.long()
-        ignored = label == ignore_index
-        # map the ignore label onto the tables' own ignore entry
-        idx = label.masked_fill(ignored, IGNORE_INDEX)
-        oob = (idx < 0) | (idx > IGNORE_INDEX)
-        idx = idx.clamp(0, IGNORE_INDEX)
-        targets = []
-        for lvl in range(h.num_levels):
-            t = h.lut_tensor(lvl, label.device)[idx]
-            if lvl == h.leaf_level:
-                bad = (t < 0) | oob
-                if bool(bad.any()):
-                    vals = torch.unique(seg_label[bad]).tolist()[:10]
-                    raise ValueError(h._bad_values_msg(vals))
-            targets.append(t.masked_fill(ignored, ignore_index))
-        return targets
+        label = seg_label.masked_fill(seg_label == ignore_index, IGNORE_INDEX)
+        return [self.hierarchy.to_level(label, k)
+                for k in range(self.hierarchy.num_levels)]
 
     # --------------------------------------------------------------- forward
     def forward(self,
@@ -253,7 +236,7 @@ class HierarchicalLoss(nn.Module):
                              f'{list(h.level_names)}, got {len(seg_logits)}')
         ignore = self.ignore_index if ignore_index is None else ignore_index
         targets = self.level_targets(seg_label, ignore)
-        valid = targets[-1] != ignore
+        valid = targets[-1] != IGNORE_INDEX
         losses = {}
         for lvl, (logits, target) in enumerate(zip(seg_logits, targets)):
             name = h.level_names[lvl]
@@ -262,7 +245,7 @@ class HierarchicalLoss(nn.Module):
                     f'level {name!r}: logits have {logits.shape[1]} '
                     f'channels, the tree has {h.num_classes[lvl]} classes')
             cw = getattr(self, f'class_weight_{name}')
-            ce = self._masked_ce(logits, target, valid, cw, weight, ignore)
+            ce = self._masked_ce(logits, target, valid, cw, weight)
             losses[f'loss_{name}'] = \
                 ce * (self.level_weights[name] * self.loss_weight)
         if self.tree_min_weight > 0:
@@ -274,12 +257,13 @@ class HierarchicalLoss(nn.Module):
     @staticmethod
     def _masked_ce(logits: Tensor, target: Tensor, valid: Tensor,
                    class_weight: Optional[Tensor],
-                   pixel_weight: Optional[Tensor], ignore: int) -> Tensor:
+                   pixel_weight: Optional[Tensor]) -> Tensor:
         """Cross-entropy averaged over valid pixels (weighted mean)."""
         cw = class_weight.to(logits.dtype) if class_weight is not None \
             else None
         per_pixel = F.cross_entropy(
-            logits, target, weight=cw, reduction='none', ignore_index=ignore)
+            logits, target, weight=cw, reduction='none',
+            ignore_index=IGNORE_INDEX)
         denom = valid.to(logits.dtype)
         if cw is not None:
             denom = denom * cw[target.masked_fill(~valid, 0)]

@@ -56,9 +56,9 @@ class HierEncoderDecoder(EncoderDecoder):
             the ``data_preprocessor``'s ``mean``, ``std`` and
             ``bgr_to_rgb``). When the backbone config sets no
             ``in_channels``, it gets the stem's ``out_channels``.
-        hierarchy (dict | str | ClassHierarchy, optional): The label tree.
-            ``None``: the decode head's tree if its config names one, else
-            Pascal-part.
+        hierarchy (dict | str | ClassHierarchy): The label tree (required);
+            handed to the decode head, its loss and hierarchical auxiliary
+            heads.
         decode (str): ``'consistent'`` (default) or ``'independent'``, see
             the module docstring.
         neck, auxiliary_head, train_cfg, test_cfg, data_preprocessor,
@@ -67,8 +67,8 @@ class HierEncoderDecoder(EncoderDecoder):
             ``test_cfg`` defaults to ``dict(mode='whole')``.
 
     Raises:
-        ValueError: On an unknown ``decode`` mode, or when the head's tree
-            differs from ``hierarchy``.
+        ValueError: Without a tree, on an unknown ``decode`` mode, or when
+            the head's tree differs from ``hierarchy``.
     """
 
     def __init__(self,
@@ -87,9 +87,11 @@ class HierEncoderDecoder(EncoderDecoder):
         if decode not in _DECODE_MODES:
             raise ValueError(f'decode must be one of {_DECODE_MODES}, got '
                              f'{decode!r}')
-        if hierarchy is None and isinstance(decode_head, dict) and \
-                decode_head.get('hierarchy') is not None:
-            hierarchy = decode_head['hierarchy']
+        if hierarchy is None:
+            raise ValueError(
+                'HierEncoderDecoder: no label tree; set model.hierarchy to a '
+                'tree dict or a preset name (configs name it once, e.g. '
+                '`model = dict(hierarchy=_base_.hierarchy)`)')
         hier = ClassHierarchy.build(hierarchy)
         decode_head = self._with_hierarchy(decode_head, hier)
         if isinstance(auxiliary_head, (list, tuple)):
