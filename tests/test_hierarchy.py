@@ -9,7 +9,7 @@ from mmhierseg.hierarchy import (IGNORE_INDEX, PASCAL_PART_HIERARCHY,
                                  PASCAL_PERSON_PART_HIERARCHY, PRESETS,
                                  ClassHierarchy)
 
-# The trees written out independently of the code (REFERENCE.md): for every
+# The trees written out by hand, independently of the code: for every
 # leaf id, its (level-0, level-1) ancestor *names*.
 PASCAL_PART_EXPECTED = {
     0: ('background', 'background', 'background'),

@@ -5,11 +5,12 @@ import torch
 
 from ..hierarchy import ClassHierarchy
 
-__all__ = ['level_maps']
+__all__ = ['label_map', 'level_maps']
 
 
-def _read(sample, name: str) -> Optional[torch.Tensor]:
-    """``(H, W)`` int64 map of a ``PixelData`` field (object or dict form)."""
+def label_map(sample, name: str) -> Optional[torch.Tensor]:
+    """The ``(H, W)`` int64 map of a sample's ``PixelData`` field (sample
+    object or dict form), or None when the sample lacks the field."""
     value = sample.get(name)
     if value is None:
         return None
@@ -40,13 +41,13 @@ def level_maps(sample,
         list[Tensor] | None: ``(H, W)`` int64 maps on the leaf map's device,
         or None when the sample has no leaf map.
     """
-    leaf = _read(sample, prefix)
+    leaf = label_map(sample, prefix)
     if leaf is None:
         return None
     maps = []
     for k in range(hierarchy.num_levels):
         name = hierarchy.field(k, prefix)
-        given = leaf if k == hierarchy.leaf_level else _read(sample, name)
+        given = leaf if k == hierarchy.leaf_level else label_map(sample, name)
         if given is None:
             maps.append(hierarchy.to_level(leaf, k, check=False))
         elif given.shape != leaf.shape:
