@@ -188,7 +188,8 @@ def test_local_file_errors_for_a_tu_encoder(tmp_path):
     state = _source_state()
     state.pop('_blocks.5._bn1.running_var')
     torch.save(state, tmp_path / 'broken.pth')
-    with pytest.raises(ValueError, match=r'broken.pth .*blocks\.3\.0\.bn2\.running_var'):
+    with pytest.raises(ValueError,
+                       match=r'broken.pth .*blocks\.3\.0\.bn2\.running_var'):
         SMPEncoder(ENCODER, weights=str(tmp_path / 'broken.pth'))
     with pytest.raises(FileNotFoundError, match='nothere.pth'):
         SMPEncoder(ENCODER, weights=str(tmp_path / 'nothere.pth'))

