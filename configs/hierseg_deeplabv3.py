@@ -6,17 +6,27 @@
 #   trained in stages (StagedUnfreezeHook).
 #
 # The one thing to edit: `data_root` (JPEGImages/, gt_masks/, train_id.txt,
-# val_id.txt). Train / test:
+# val_id.txt). The pose priors are data: compute them once per image (whole
+# original photos, written to data_root/priors/<id>.npz; resumable; split
+# the work with --shard i/n), then train / test:
+#   python tools/precompute_priors.py configs/hierseg_deeplabv3.py
 #   python tools/train.py configs/hierseg_deeplabv3.py
 #   python tools/test.py configs/hierseg_deeplabv3.py \
 #       work_dirs/hierseg_deeplabv3/best_mIoU2_iter_*.pth --json-out m.json
 #   bash tools/dist_train.sh configs/hierseg_deeplabv3.py 4
+# Training refuses to start when priors are missing or were made by other
+# weights/settings than model.stem's. Own keypoints (COCO format):
+#   python tools/dataset_converters/coco_keypoints_to_priors.py ANN.json \
+#       data/Pascal-part/JPEGImages --out data/Pascal-part/priors
+# (then set any_source=True in `load_priors` below). tools/infer.py on new
+# photos computes the priors online, with the same drawing code.
 #
 # Weights: the encoder's `weights='imagenet'`, `yolov8n-pose.pt` and
 # `FastSAM-s.pt` are downloaded when online. Offline, point them at local
 # files, e.g. --cfg-options model.backbone.weights=/ckpt/resnet34.pth
 # model.stem.pose.weights=/ckpt/yolov8n-pose.pt
-# model.stem.sam.weights=/ckpt/FastSAM-s.pt
+# model.stem.sam.weights=/ckpt/FastSAM-s.pt (the same options for
+# tools/precompute_priors.py: the files record which weights made them)
 _base_ = [
     '_base_/models/hierseg_deeplabv3.py',
     '_base_/datasets/pascal_part.py',
@@ -26,9 +36,26 @@ _base_ = [
 
 data_root = 'data/Pascal-part/'  # <- edit: where your Pascal-part lives
 
-train_dataloader = dict(dataset=dict(data_root=data_root))
-val_dataloader = dict(dataset=dict(data_root=data_root))
-test_dataloader = dict(dataset=dict(data_root=data_root))
+# The pose prior, named once: the stem and the prior loading share it.
+# person mask + head, torso, upper/lower arms, upper/lower legs
+prior_channels = ('mask', 'head', 'torso', 'upper_arm', 'lower_arm',
+                  'upper_leg', 'lower_leg')
+kpt_thr = 0.5
+load_priors = dict(
+    type='LoadPoseAnnotations', channels=prior_channels, kpt_thr=kpt_thr)
+# priors follow every geometric transform (in seg_fields, like the masks)
+train_pipeline = [
+    _base_.train_pipeline[0], load_priors, *_base_.train_pipeline[1:-1],
+    dict(type='PackPoseSegInputs')
+]
+test_pipeline = [
+    _base_.test_pipeline[0], load_priors, *_base_.test_pipeline[1:-1],
+    dict(type='PackPoseSegInputs')
+]
+train_dataloader = dict(
+    dataset=dict(data_root=data_root, pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(data_root=data_root, pipeline=test_pipeline))
+test_dataloader = val_dataloader
 
 model = dict(
     hierarchy=_base_.hierarchy,  # the tree, named once in the dataset config
@@ -38,15 +65,11 @@ model = dict(
             backend='ultralytics',
             weights='yolov8n-pose.pt',
             conf=0.25,
-            kpt_thr=0.5,
+            kpt_thr=kpt_thr,
             imgsz=640),
         sam=dict(weights='FastSAM-s.pt', imgsz=640, conf=0.4, iou=0.9),
-        # person mask + head, torso, upper/lower arms, upper/lower legs
-        channels=('mask', 'head', 'torso', 'upper_arm', 'lower_arm',
-                  'upper_leg', 'lower_leg'),
-        out_channels=3,  # what the (frozen, pretrained) encoder expects
-        # priors of val/test images are computed once per process
-        cache=dict(max_items=4096, dir=None)))
+        channels=prior_channels,
+        out_channels=3))  # what the (frozen, pretrained) encoder expects
 
 # The original schedule: each branch alone on its own loss, then every
 # branch and the stem's fusion conv on the weighted sum. The encoder stays
@@ -88,6 +111,7 @@ custom_hooks = [
 img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
 tta_pipeline = [
     dict(type='LoadHierImageFromFile'),
+    load_priors,
     dict(
         type='TestTimeAug',
         transforms=[
@@ -100,6 +124,6 @@ tta_pipeline = [
                 dict(type='RandomFlip', prob=1., direction='horizontal')
             ],
             [dict(type='LoadHierAnnotations')],
-            [dict(type='PackSegInputs')],
+            [dict(type='PackPoseSegInputs')],
         ])
 ]

@@ -15,6 +15,7 @@
   model (``PosePriorStem.attach_priors``), with zeros, bottom and right,
   like the images.
 """
+import os.path as osp
 from typing import Dict, Optional, Sequence
 
 import numpy as np
@@ -24,12 +25,16 @@ from mmengine.structures import PixelData
 from mmseg.datasets.transforms import PackSegInputs
 from mmseg.registry import TRANSFORMS
 
-from mmhierseg.models.stems.prior_files import (check_source, draw_priors,
+from mmhierseg.models.stems.prior_files import (PRECOMPUTE_HINT,
+                                                check_source, draw_priors,
                                                 load_priors, prior_path,
-                                                prior_source)
+                                                prior_source, read_source)
 from mmhierseg.models.stems.prior_rendering import PRIOR_CHANNELS
 
-__all__ = ['LoadPoseAnnotations', 'PackPoseSegInputs']
+__all__ = [
+    'LoadPoseAnnotations', 'PackPoseSegInputs', 'prior_datasets',
+    'check_priors'
+]
 
 PRIOR_KEY = 'gt_pose_prior'
 
@@ -57,11 +62,10 @@ class LoadPoseAnnotations(BaseTransform):
         part_widths (dict, optional): As the stem's ``part_widths``.
         prior_dir (str): Folder next to the image folder (or an absolute
             path) holding ``<id>.npz``. Defaults to ``'priors'``.
-        pose (dict, optional): The stem's ``pose`` config. With ``pose``,
-            files made by other pose/FastSAM weights or settings are refused
-            (:class:`StalePriorsError`). None accepts any source (synthetic
-            oracle, converted keypoints).
-        sam (dict, optional): The stem's ``sam`` config (with ``pose``).
+        any_source (bool): Accept files whatever made them (the synthetic
+            oracle, converted keypoints). False (default): before training,
+            :func:`check_priors` refuses files not made by ``model.stem``'s
+            pose/FastSAM weights and settings.
     """
 
     def __init__(self,
@@ -69,8 +73,7 @@ class LoadPoseAnnotations(BaseTransform):
                  kpt_thr: float = 0.5,
                  part_widths: Optional[Dict[str, float]] = None,
                  prior_dir: str = 'priors',
-                 pose: Optional[dict] = None,
-                 sam: Optional[dict] = None) -> None:
+                 any_source: bool = False) -> None:
         self.channels = tuple(channels)
         unknown = [c for c in self.channels if c not in PRIOR_CHANNELS]
         if not self.channels or unknown:
@@ -79,10 +82,7 @@ class LoadPoseAnnotations(BaseTransform):
         self.kpt_thr = float(kpt_thr)
         self.part_widths = dict(part_widths or {})
         self.prior_dir = prior_dir
-        self.pose = pose
-        self.sam = sam if 'mask' in self.channels else None
-        self.expected = None if pose is None else prior_source(
-            pose, self.sam)
+        self.any_source = bool(any_source)
 
     def transform(self, results: dict) -> dict:
         """Draw the priors of ``results['img_path']`` at the image's size.
@@ -96,13 +96,11 @@ class LoadPoseAnnotations(BaseTransform):
         Raises:
             FileNotFoundError: No prior file (the message says how to make
                 it).
-            StalePriorsError: Made by other weights or settings.
             ValueError: The file is for another image size, or the image was
                 already resized or cropped.
         """
         path = prior_path(results['img_path'], self.prior_dir)
-        priors, source = load_priors(path)
-        check_source(source, self.expected, path)
+        priors, _ = load_priors(path)
         height, width = results['img_shape'][:2]
         ori = tuple(results.get('ori_shape', (height, width))[:2])
         if (height, width) != ori:
@@ -124,8 +122,7 @@ class LoadPoseAnnotations(BaseTransform):
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(channels={self.channels}, '
-                f'prior_dir={self.prior_dir!r}, '
-                f'checked={self.expected is not None})')
+                f'prior_dir={self.prior_dir!r})')
 
 
 @TRANSFORMS.register_module()
@@ -163,3 +160,87 @@ class PackPoseSegInputs(PackSegInputs):
                         channels=tuple(results['pose_prior_channels'])))
             })
         return packed
+
+
+def _leaf_datasets(cfg):
+    """Dataset configs inside wrappers (``RepeatDataset`` ...)."""
+    if 'datasets' in cfg:
+        return [d for c in cfg['datasets'] for d in _leaf_datasets(c)]
+    if 'dataset' in cfg:
+        return _leaf_datasets(cfg['dataset'])
+    return [cfg]
+
+
+def prior_datasets(cfg, splits: Sequence[str]) -> list:
+    """The datasets of ``<split>_dataloader`` whose pipeline loads priors.
+
+    Args:
+        cfg (Config): A full config.
+        splits (Sequence[str]): E.g. ``('train', 'val', 'test')``.
+
+    Returns:
+        list[tuple[dict, dict]]: ``(dataset config, LoadPoseAnnotations
+        config)`` pairs.
+    """
+    found = []
+    for split in splits:
+        loader = cfg.get(f'{split}_dataloader')
+        for ds_cfg in _leaf_datasets(loader['dataset']) if loader else []:
+            load = [
+                t for t in ds_cfg.get('pipeline', [])
+                if t.get('type') == 'LoadPoseAnnotations'
+            ]
+            if load:
+                found.append((ds_cfg, load[0]))
+    return found
+
+
+def check_priors(cfg, splits: Sequence[str] = ('train', 'val')) -> int:
+    """Before training: every image has a prior file made by the model's
+    settings, and the loading draws what the stem expects.
+
+    Args:
+        cfg (Config): A full config (``model.stem``, the dataloaders).
+        splits (Sequence[str]): Dataloaders to check.
+
+    Returns:
+        int: The number of prior files checked.
+
+    Raises:
+        FileNotFoundError: Missing files (how many, an example, the fix).
+        StalePriorsError: Made by other weights or settings.
+        ValueError: Drawing settings differ from ``model.stem``'s.
+    """
+    from mmseg.registry import DATASETS
+    stem = cfg.model.get('stem') or {}
+    pose = dict(stem.get('pose') or {})
+    channels = tuple(stem.get('channels', PRIOR_CHANNELS))
+    expected = prior_source(pose, stem.get('sam') if 'mask' in channels
+                            else None)
+    hint = f'{PRECOMPUTE_HINT}'.replace('CONFIG', cfg.filename or 'CONFIG')
+    checked = 0
+    for ds_cfg, load_cfg in prior_datasets(cfg, splits):
+        load = TRANSFORMS.build(load_cfg)
+        mine = (load.channels, load.kpt_thr, load.part_widths)
+        theirs = (channels, float(pose.get('kpt_thr', 0.5)),
+                  dict(stem.get('part_widths') or {}))
+        if mine != theirs:
+            raise ValueError(
+                f'LoadPoseAnnotations draws (channels, kpt_thr, part_widths)'
+                f' = {mine}, model.stem expects {theirs}; name them once in '
+                'the config and pass the same values to both')
+        dataset = DATASETS.build(dict(ds_cfg, pipeline=[]))
+        paths = [
+            prior_path(dataset.get_data_info(i)['img_path'], load.prior_dir)
+            for i in range(len(dataset))
+        ]
+        missing = [p for p in paths if not osp.isfile(p)]
+        if missing:
+            raise FileNotFoundError(
+                f'{len(missing)} of {len(paths)} images have no pose priors '
+                f'(e.g. {missing[0]}); {hint}.')
+        if not load.any_source:
+            for p in paths:
+                check_source(read_source(p), expected, p)
+        checked += len(paths)
+    return checked

@@ -35,7 +35,7 @@ from .prior_rendering import PART_CHANNELS, render_part_priors
 __all__ = [
     'FORMAT_VERSION', 'PersonPriors', 'StalePriorsError', 'prior_path',
     'prior_source', 'save_priors', 'load_priors', 'check_source',
-    'draw_priors', 'PRECOMPUTE_HINT'
+    'draw_priors', 'read_source', 'PRECOMPUTE_HINT'
 ]
 
 FORMAT_VERSION = 1
@@ -241,6 +241,23 @@ def load_priors(path: str) -> tuple:
                           tuple(int(v) for v in arrays['image_size']),
                           arrays.get('mask'), arrays.get('visibility'))
     return priors, json.loads(str(arrays['source']))
+
+
+def read_source(path: str) -> dict:
+    """Only the ``source`` of a prior file (cheap: one member read).
+
+    Args:
+        path (str): The ``.npz``.
+
+    Returns:
+        dict
+    """
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return json.loads(str(data['source']))
+    except Exception as e:
+        raise ValueError(f'{path}: not a readable prior file ({e}); delete '
+                         f'it and {PRECOMPUTE_HINT}.') from e
 
 
 def draw_priors(priors: PersonPriors,
