@@ -1,3 +1,7 @@
 from .hier_visualizer import HierSegLocalVisualizer, level_field
+from .panel import draw_panel, draw_title, overlay
 
-__all__ = ['HierSegLocalVisualizer', 'level_field']
+__all__ = [
+    'HierSegLocalVisualizer', 'level_field', 'draw_panel', 'draw_title',
+    'overlay'
+]

@@ -3,12 +3,13 @@ from typing import Optional
 
 import mmcv
 import numpy as np
-from mmengine.structures import PixelData
 from mmseg.registry import VISUALIZERS
 from mmseg.structures import SegDataSample
 from mmseg.visualization import SegLocalVisualizer
 
 from ..hierarchy import ClassHierarchy
+from ..structures import level_maps
+from .panel import draw_panel
 
 __all__ = ['HierSegLocalVisualizer', 'level_field']
 
@@ -35,8 +36,13 @@ def level_field(hierarchy: ClassHierarchy, level: int, prefix: str) -> str:
 class HierSegLocalVisualizer(SegLocalVisualizer):
     """``SegLocalVisualizer`` that draws every level of the tree.
 
-    The output image has one row per level (coarse to fine); each row shows
-    the ground truth (left, when drawn) and the prediction (right). The tree
+    The output image is a panel: the input and one overlay per level (coarse
+    to fine) side by side, each titled with its level name, a row for the
+    prediction and one for the ground truth (when drawn), under a legend of
+    the classes present in the tree's palette colours. ``tools/infer.py``,
+    :class:`~mmhierseg.apis.HierSegInferencer`, ``tools/test.py --show-dir``
+    and the images logged during training all draw through
+    :meth:`add_datasample`. The tree
     comes from ``dataset_meta['hierarchy']`` (set by the runner from the
     dataset's metainfo) or the ``hierarchy`` argument. Ground truth of coarse
     levels is derived from the leaf ``gt_sem_seg`` through the tree;
@@ -47,11 +53,16 @@ class HierSegLocalVisualizer(SegLocalVisualizer):
         name (str): Instance name (MMEngine's ManagerMixin).
         hierarchy (dict | str | ClassHierarchy, optional): The tree, if the
             dataset meta does not carry one.
+        alpha (float): Overlay opacity. Defaults to 0.5.
         **kwargs: Passed to :class:`SegLocalVisualizer`.
     """
 
-    def __init__(self, name: str = 'visualizer', hierarchy=None, **kwargs):
-        super().__init__(name=name, **kwargs)
+    def __init__(self,
+                 name: str = 'visualizer',
+                 hierarchy=None,
+                 alpha: float = 0.5,
+                 **kwargs):
+        super().__init__(name=name, alpha=alpha, **kwargs)
         self._hierarchy = None if hierarchy is None else \
             ClassHierarchy.build(hierarchy)
 
@@ -79,20 +90,8 @@ class HierSegLocalVisualizer(SegLocalVisualizer):
             list[np.ndarray] | None: One map per level, or None when the
             sample has no leaf map of that kind.
         """
-        h = self.hierarchy
-        if prefix not in data_sample:
-            return None
-        leaf = data_sample.get(prefix).data.cpu().numpy()[0].astype(np.int64)
-        maps = []
-        for k in range(h.num_levels):
-            name = level_field(h, k, prefix)
-            if name in data_sample and k != h.leaf_level:
-                maps.append(
-                    data_sample.get(name).data.cpu().numpy()[0].astype(
-                        np.int64))
-            else:
-                maps.append(h.to_level(leaf, k, check=False))
-        return maps
+        maps = level_maps(data_sample, self.hierarchy, prefix)
+        return None if maps is None else [m.cpu().numpy() for m in maps]
 
     def add_datasample(self,
                        name: str,
@@ -105,43 +104,49 @@ class HierSegLocalVisualizer(SegLocalVisualizer):
                        out_file: Optional[str] = None,
                        step: int = 0,
                        with_labels: Optional[bool] = True) -> None:
-        """Draw all levels of a sample and save/show/log the result.
+        """Draw the panel of a sample and save/show/log it.
+
+        The panel (:func:`~mmhierseg.visualization.draw_panel`) shows the
+        input and every level's overlay side by side, each titled with its
+        level name, one row for the prediction and one for the ground truth
+        (when drawn), under a legend of the classes present in the tree's
+        palette colours. The drawing is also kept as the visualizer's image
+        (:meth:`get_image`).
 
         Args:
             name (str): Image identifier.
-            image (np.ndarray): RGB image (HxWx3).
+            image (np.ndarray): RGB image (HxWx3 or HxW).
             data_sample (SegDataSample, optional): GT and/or prediction.
             draw_gt (bool): Draw ground truth. Defaults to True.
             draw_pred (bool): Draw predictions. Defaults to True.
             show (bool): Show in a window. Defaults to False.
             wait_time (float): Show interval. Defaults to 0.
-            out_file (str, optional): Write the drawing to this file.
+            out_file (str, optional): Write the drawing to this file instead
+                of the visualizer's backends.
             step (int): Global step for the backends. Defaults to 0.
-            with_labels (bool): Write class names on regions.
+            with_labels (bool): Unused (the legend names the classes); kept
+                for mmseg's signature.
 
         Returns:
             None
         """
-        h = self.hierarchy
-        if image.ndim == 2:
-            image = np.repeat(image[..., None], 3, axis=2)
         rows = []
-        gts = self.level_maps(data_sample, 'gt_sem_seg') \
-            if (draw_gt and data_sample is not None) else None
-        preds = self.level_maps(data_sample, 'pred_sem_seg') \
-            if (draw_pred and data_sample is not None) else None
-        for k in range(h.num_levels):
-            panels = []
-            for maps in (gts, preds):
-                if maps is None:
-                    continue
-                panels.append(
-                    self._draw_sem_seg(
-                        image, PixelData(data=maps[k][None]),
-                        list(h.classes(k)), h.palette(k), with_labels))
-            if panels:
-                rows.append(np.concatenate(panels, axis=1))
-        drawn = np.concatenate(rows, axis=0) if rows else image
+        if data_sample is not None:
+            for want, prefix, kind in (
+                    (draw_pred, 'pred_sem_seg', 'prediction'),
+                    (draw_gt, 'gt_sem_seg', 'ground truth')):
+                maps = self.level_maps(data_sample, prefix) if want else None
+                if maps is not None:
+                    rows.append((kind, maps))
+        if len(rows) == 1 and rows[0][0] == 'prediction':
+            rows = [(None, rows[0][1])]  # titles: the level names alone
+        h = self.hierarchy
+        if rows:
+            drawn, _ = draw_panel(image, rows, h, alpha=self.alpha)
+        else:
+            drawn = image if image.ndim == 3 else np.repeat(
+                image[..., None], 3, axis=2)
+        self.set_image(drawn)
         if show:
             self.show(drawn, win_name=name, wait_time=wait_time)
         if out_file is not None:

@@ -1,43 +1,105 @@
-"""HierSegLocalVisualizer draws one row per level with the tree's palettes."""
+"""HierSegLocalVisualizer / draw_panel: input and every level side by side,
+titled with the level names, under a legend in the tree's palette colours."""
 import numpy as np
+import pytest
 import torch
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
 from mmhierseg.hierarchy import ClassHierarchy
-from mmhierseg.visualization import HierSegLocalVisualizer
+from mmhierseg.visualization import (HierSegLocalVisualizer, draw_panel,
+                                     draw_title)
+
+TREE = ClassHierarchy.build('pascal_part')
 
 
-def test_rows_per_level_and_colours(tmp_path):
-    h = ClassHierarchy.build('pascal_part')
-    H, W = 8, 12
-    leaf = np.zeros((H, W), np.int64)
-    leaf[:, 4:8] = 4  # head
-    leaf[:, 8:] = 3   # low_leg
+def _leaf(h=40, w=60):
+    leaf = np.zeros((h, w), np.int64)
+    leaf[:, 20:40] = 4  # head (upper_body)
+    leaf[:, 40:] = 3    # low_leg (lower_body)
+    leaf[:5, :5] = 255  # ignore
+    return leaf
+
+
+def _crop(panel, box):
+    x0, y0, x1, y1 = box
+    return panel[y0:y1, x0:x1]
+
+
+def test_panel_cells_titles_and_palette_colours():
+    img = np.random.default_rng(0).integers(0, 255, (40, 60, 3), np.uint8)
+    leaf = _leaf()
+    maps = [TREE.to_level(leaf, k) for k in range(TREE.num_levels)]
+    panel, layout = draw_panel(img, [(None, maps)], TREE, alpha=1.0,
+                               min_cell_width=60)
+    cells = layout['cells']
+    assert [c['title'] for c in cells] == ['input', 'body', 'half', 'part']
+    np.testing.assert_array_equal(_crop(panel, cells[0]['box']), img)
+    for k, cell in enumerate(cells[1:]):
+        pic = _crop(panel, cell['box'])
+        pal = np.asarray(TREE.palette(k), np.uint8)
+        painted = leaf != 255
+        np.testing.assert_array_equal(pic[painted], pal[maps[k][painted]])
+        np.testing.assert_array_equal(pic[~painted], img[~painted])
+        # the title bar right above the cell is the level name's
+        bar = draw_title(TREE.level_names[k], pic.shape[1])
+        x0, y0, x1, _ = cell['box']
+        np.testing.assert_array_equal(panel[y0 - bar.shape[0]:y0, x0:x1],
+                                      bar)
+    assert not np.array_equal(draw_title('body', 60), draw_title('half', 60))
+    # legend: exactly the classes present per level, in the tree's colours
+    legend = {(i['level'], i['name']): i for i in layout['legend']}
+    expected = {(TREE.level_names[k], TREE.classes(k)[c])
+                for k in range(3) for c in np.unique(maps[k]) if c != 255}
+    assert set(legend) == expected
+    for (level, name), item in legend.items():
+        k = TREE.level_index(level)
+        colour = TREE.palette(k)[TREE.classes(k).index(name)]
+        x0, y0, x1, y1 = item['box']
+        swatch = panel[y0 + 2:y1 - 2, x0 + 2:x1 - 2].reshape(-1, 3)
+        assert (swatch == colour).all(), (level, name)
+
+
+def test_gt_and_prediction_rows_and_small_images_enlarged():
+    leaf = _leaf(9, 13)
     pred = leaf.copy()
-    pred[:, 8:] = 5   # up_leg: same half (lower_body), other part
+    pred[:, 10:] = 5  # up_leg instead of low_leg
     ds = SegDataSample()
     ds.gt_sem_seg = PixelData(data=torch.from_numpy(leaf)[None])
     ds.pred_sem_seg = PixelData(data=torch.from_numpy(pred)[None])
-    vis = HierSegLocalVisualizer(name='vis_test_rows', alpha=1.0,
-                                 hierarchy='pascal_part',
-                                 save_dir=str(tmp_path))
-    out = tmp_path / 'x.png'
-    vis.add_datasample('x', np.zeros((H, W, 3), np.uint8), ds,
-                       with_labels=False, out_file=str(out))
+    vis = HierSegLocalVisualizer(name='vis_test_rows', hierarchy=TREE)
+    vis.add_datasample('x', np.zeros((9, 13, 3), np.uint8), ds,
+                       out_file=None)
+    panel = vis.get_image()
+    _, layout = draw_panel(
+        np.zeros((9, 13, 3), np.uint8),
+        [('prediction', vis.level_maps(ds, 'pred_sem_seg')),
+         ('ground truth', vis.level_maps(ds, 'gt_sem_seg'))], TREE,
+        alpha=vis.alpha)
+    titles = [c['title'] for c in layout['cells']]
+    assert titles == ['input', 'body (prediction)', 'half (prediction)',
+                      'part (prediction)', 'input', 'body (ground truth)',
+                      'half (ground truth)', 'part (ground truth)']
+    x0, _, x1, _ = layout['cells'][0]['box']
+    assert x1 - x0 >= 240  # a 13-pixel-wide image is enlarged
+    assert panel.shape[0] > 2 * (layout['cells'][0]['box'][3] -
+                                 layout['cells'][0]['box'][1])
+
+
+def test_backends_receive_the_panel(tmp_path):
+    """No out_file (training/test hooks): the panel goes to the backends."""
     import mmcv
-    img = mmcv.imread(str(out), channel_order='rgb')
-    assert img.shape == (3 * H, 2 * W, 3)
-    for k in range(3):
-        pal = h.palette(k)
-        gt_k = h.to_level(leaf, k)
-        pred_k = h.to_level(pred, k)
-        for x in (1, 5, 10):
-            assert img[k * H + 2, x].tolist() == pal[gt_k[2, x]], (k, x)
-            assert img[k * H + 2, W + x].tolist() == pal[pred_k[2, x]], (k, x)
-    # the coarse rows of gt and pred agree where only the part differs
-    assert (img[H:2 * H, 8:W] == img[H:2 * H, W + 8:]).all()
-    assert not (img[2 * H:, 8:W] == img[2 * H:, W + 8:]).all()
+    vis = HierSegLocalVisualizer(
+        name='vis_test_backend', hierarchy=TREE, save_dir=str(tmp_path),
+        vis_backends=[dict(type='LocalVisBackend')])
+    ds = SegDataSample()
+    ds.pred_sem_seg = PixelData(data=torch.from_numpy(_leaf())[None])
+    vis.add_datasample('val_x', np.zeros((40, 60, 3), np.uint8), ds, step=7)
+    files = list(tmp_path.rglob('val_x_7.png'))
+    assert len(files) == 1
+    saved = mmcv.imread(str(files[0]), channel_order='rgb')
+    np.testing.assert_array_equal(saved, vis.get_image())
+    assert saved.shape[1] > 4 * 60  # four cells, not one overlay
 
 
 def test_prefers_stored_coarse_prediction():
@@ -51,3 +113,9 @@ def test_prefers_stored_coarse_prediction():
     assert maps[1].tolist() == [[2, 2], [2, 2]]
     assert maps[0].tolist() == [[1, 1], [1, 1]]
     assert maps[2].tolist() == [[4, 4], [4, 4]]
+
+
+def test_wrong_number_of_maps_is_named():
+    with pytest.raises(ValueError, match='2 maps for the 3 levels'):
+        draw_panel(np.zeros((4, 4, 3), np.uint8),
+                   [(None, [np.zeros((4, 4), np.uint8)] * 2)], TREE)
