@@ -8,7 +8,7 @@ from .pose_prior_stem import PosePriorStem
 from .prior_detector import PriorDetector, clip_boxes_xyxy
 from .prior_files import (PersonPriors, StalePriorsError, check_source,
                           draw_priors, load_priors, prior_path, prior_source,
-                          save_priors)
+                          read_source, save_priors)
 from .prior_rendering import (COCO_FLIP_INDICES, COCO_KEYPOINTS,
                               DEFAULT_PART_WIDTHS, PART_CHANNELS,
                               PRIOR_CHANNELS, render_part_priors)
@@ -22,5 +22,5 @@ __all__ = [
     'COCO_FLIP_INDICES', 'PART_CHANNELS', 'PRIOR_CHANNELS',
     'DEFAULT_PART_WIDTHS', 'PriorDetector', 'PersonPriors', 'StalePriorsError',
     'check_source', 'draw_priors', 'load_priors', 'prior_path', 'prior_source',
-    'save_priors'
+    'read_source', 'save_priors'
 ]
