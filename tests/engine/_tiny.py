@@ -127,26 +127,11 @@ def tiny_model_cfg() -> dict:
                 dropout_ratio=0.0,
                 norm_cfg=norm_cfg,
                 align_corners=False),
-            loss_decode=dict(type='HierarchicalLoss')),
+            loss_decode=dict(
+                type='HierarchicalLoss',
+                level_weights=dict(body=0.34, half=0.25, part=0.4))),
         train_cfg=dict(),
         test_cfg=dict(mode='whole'))
-
-
-def tiny_stages(length: int = 2) -> list:
-    """Original-style stages by iteration, ``length`` iterations each."""
-    return [
-        dict(begin=0, end=length, trainable=['decode_head.branches.body'],
-             loss_weights=dict(body=1.0, half=0.0, part=0.0)),
-        dict(begin=length, end=2 * length,
-             trainable=['decode_head.branches.half'],
-             loss_weights=dict(body=0.0, half=1.0, part=0.0)),
-        dict(begin=2 * length, end=3 * length,
-             trainable=['decode_head.branches.part'],
-             loss_weights=dict(body=0.0, half=0.0, part=1.0)),
-        dict(begin=3 * length, end=None,
-             trainable=['decode_head.branches', 'backbone'],
-             loss_weights=dict(body=0.34, half=0.25, part=0.4)),
-    ]
 
 
 def tiny_cfg(work_dir: str,
@@ -164,7 +149,8 @@ def tiny_cfg(work_dir: str,
         data_root (str): Root of :func:`make_tiny_pascal_part` data.
         max_iters (int): Training iterations.
         val_interval (int): Validate (and save) every so many iterations.
-        stage_length (int): Iterations of each single-branch stage.
+        stage_length (int): Iterations of each single-level stage (the
+            backbone trains in the last stage only).
         mlflow (bool): Add ``HierMLflowVisBackend`` to the visualizer.
         batch_size (int): Training batch size.
         checkpoint_interval (int): Checkpoint every so many iterations.
@@ -183,7 +169,8 @@ def tiny_cfg(work_dir: str,
         dict(type='LoadHierAnnotations'),
         dict(type='PackSegInputs'),
     ]
-    dataset = dict(type='PascalPartDataset', data_root=data_root)
+    dataset = dict(
+        type='PascalPartDataset', data_root=data_root, hierarchy='pascal_part')
     vis_backends = [dict(type='LocalVisBackend')]
     if mlflow:
         vis_backends.append(dict(type='HierMLflowVisBackend'))
@@ -233,7 +220,8 @@ def tiny_cfg(work_dir: str,
             dict(
                 type='StagedUnfreezeHook',
                 by='iter',
-                stages=tiny_stages(stage_length))
+                stage_length=stage_length,
+                extra_trainable=['backbone'])
         ],
         env_cfg=dict(
             cudnn_benchmark=False,

@@ -1,4 +1,4 @@
-"""StagedUnfreezeHook: stages, freezing, BN eval, validation errors."""
+"""StagedUnfreezeHook: schedule from the tree, freezing, BN eval, errors."""
 import copy
 import types
 
@@ -10,14 +10,16 @@ import mmhierseg  # noqa: F401  (before mmseg: mmcv-lite placeholder)
 from mmengine.config import Config  # noqa: E402
 from mmengine.hooks import Hook  # noqa: E402
 from mmengine.logging import MessageHub  # noqa: E402
+from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 from mmseg.registry import MODELS  # noqa: E402
 
 from mmhierseg.engine import StagedUnfreezeHook  # noqa: E402
 from tests.engine._tiny import (make_tiny_pascal_part, tiny_cfg,  # noqa: E402
-                                tiny_model_cfg, tiny_stages)
+                                tiny_model_cfg)
 
-BRANCHES = ('body', 'half', 'part')
+init_default_scope('mmseg')  # models built outside a runner
+BRANCHES = ('body', 'half', 'part')  # branch k of the head serves level k
 
 
 def _snapshot(model):
@@ -51,22 +53,22 @@ class _Recorder(Hook):
             iter=runner.iter,
             model_training=model.training,
             training={
-                b: head.branches[b].training
-                for b in BRANCHES
+                b: head.branches[k].training
+                for k, b in enumerate(BRANCHES)
             },
             bn_training={
                 b: [
-                    m.training for m in head.branches[b].modules()
+                    m.training for m in head.branches[k].modules()
                     if isinstance(m, nn.BatchNorm2d)
                 ]
-                for b in BRANCHES
+                for k, b in enumerate(BRANCHES)
             },
             requires_grad={
                 b: {
                     p.requires_grad
-                    for p in head.branches[b].parameters()
+                    for p in head.branches[k].parameters()
                 }
-                for b in BRANCHES
+                for k, b in enumerate(BRANCHES)
             },
             backbone_grad={p.requires_grad
                            for p in model.backbone.parameters()},
@@ -78,16 +80,16 @@ class _Recorder(Hook):
         info = self._info
         info['moved'] = {
             b: bool(
-                _changed(self._before, after, f'decode_head.branches.{b}'))
-            for b in BRANCHES
+                _changed(self._before, after, f'decode_head.branches.{k}'))
+            for k, b in enumerate(BRANCHES)
         }
         info['bn_stats_moved'] = {
             b: bool([
                 n for n in _changed(self._before, after,
-                                    f'decode_head.branches.{b}')
+                                    f'decode_head.branches.{k}')
                 if 'running_' in n
             ])
-            for b in BRANCHES
+            for k, b in enumerate(BRANCHES)
         }
         info['backbone_moved'] = bool(
             _changed(self._before, after, 'backbone'))
@@ -148,12 +150,13 @@ class _StubVisualizer:
         self.scalars.append((step, dict(scalars)))
 
 
-def _stub_runner(model=None, train_loop=None, it=0, epoch=0):
+def _stub_runner(model=None, it=0, epoch=0, max_iters=100):
     model = model if model is not None else MODELS.build(
         copy.deepcopy(tiny_model_cfg()))
     return types.SimpleNamespace(
         model=model,
-        _train_loop=train_loop,
+        train_loop=types.SimpleNamespace(max_iters=max_iters,
+                                         max_epochs=max_iters),
         iter=it,
         epoch=epoch,
         message_hub=MessageHub.get_instance('staged_hook_test'),
@@ -165,138 +168,103 @@ def model():
     return MODELS.build(copy.deepcopy(tiny_model_cfg()))
 
 
+def _grads(module):
+    return {p.requires_grad for p in module.parameters()}
+
+
 def test_stage_is_derived_from_position_resume(model):
     """A runner resumed at iteration 5 starts in stage 2."""
-    hook = StagedUnfreezeHook(stages=tiny_stages(2), by='iter')
+    hook = StagedUnfreezeHook(stage_length=2, by='iter')
     runner = _stub_runner(model, it=5)
-    hook.before_run(runner)
     hook.before_train(runner)
     assert hook.current_stage == 2
     head = model.decode_head
     assert head.loss_decode.level_weights == dict(body=0, half=0, part=1)
-    assert all(p.requires_grad for p in head.branches['part'].parameters())
-    assert not any(p.requires_grad for p in head.branches['body'].parameters())
+    assert _grads(head.branches[2]) == {True}
+    assert _grads(head.branches[0]) == {False}
     assert runner.visualizer.scalars == [(5, {'unfreeze_stage': 2})]
-    # past the open end: last stage
+    # past the last stage's begin: the last stage, to the end
     assert hook.stage_index(10**6) == 3
 
 
-def test_default_schedule_from_the_tree(model):
-    hook = StagedUnfreezeHook(by='epoch', stage_length=3)
-    runner = _stub_runner(model, epoch=7)
-    hook.before_run(runner)
-    assert [(s['begin'], s['end']) for s in hook.stages] == [(0, 3), (3, 6),
-                                                             (6, 9),
-                                                             (9, None)]
-    assert [s['trainable'] for s in hook.stages[:3]] == [
-        [f'decode_head.branches.{b}'] for b in BRANCHES
-    ]
-    assert hook.stages[-1]['trainable'] == ['decode_head.branches']
-    assert hook.stages[-1]['loss_weights'] == dict(
-        body=0.34, half=0.25, part=0.4)
-    hook.before_train(runner)
-    assert hook.current_stage == 2
-    assert model.decode_head.loss_decode.level_weights == dict(
-        body=0, half=0, part=1)
-
-
-def test_default_final_weights_are_the_losss_configured_ones(model):
-    """The weighted-sum stage reuses the loss's weights (declared once)."""
+def test_schedule_comes_from_the_head_and_the_tree(model):
+    """One stage per level (the head's own modules for that level, that
+    level's loss alone), then all levels on the loss's configured weights."""
     model.decode_head.loss_decode.set_level_weights(
         dict(body=0.2, half=0.3, part=0.5))
-    hook = StagedUnfreezeHook(by='epoch')
-    hook.before_run(_stub_runner(model))
-    assert hook.stages[-1]['loss_weights'] == dict(
-        body=0.2, half=0.3, part=0.5)
-
-
-def test_unnamed_levels_keep_configured_weight(model):
-    """Levels a stage leaves out get the loss's configured weight, so the
-    weights depend only on the stage (not on the stages run before)."""
-    model.decode_head.loss_decode.set_level_weights(
-        dict(body=0.5, half=0.2, part=0.3))
-    stages = [
-        dict(begin=0, end=2, trainable=['decode_head.branches.body'],
-             loss_weights=dict(half=0.0, part=0.0)),
-        dict(begin=2, end=None, trainable=['decode_head.branches'],
-             loss_weights=dict(body=0.0)),
-    ]
-    hook = StagedUnfreezeHook(stages=stages, by='iter')
-    runner = _stub_runner(model, it=3)
-    hook.before_run(runner)
+    hook = StagedUnfreezeHook(by='epoch', stage_length=3,
+                              extra_trainable=['backbone'])
+    runner = _stub_runner(model, epoch=7)
     hook.before_train(runner)
+    assert [s['trainable'] for s in hook.stages] == [
+        ['decode_head.branches.0'], ['decode_head.branches.1'],
+        ['decode_head.branches.2'],
+        ['decode_head.branches.0', 'decode_head.branches.1',
+         'decode_head.branches.2', 'backbone']]
+    assert [s['loss_weights'] for s in hook.stages] == [
+        dict(body=1, half=0, part=0), dict(body=0, half=1, part=0),
+        dict(body=0, half=0, part=1), dict(body=0.2, half=0.3, part=0.5)]
+    assert hook.current_stage == 2  # epoch 7 // 3
+
+
+def test_two_level_tree_gives_three_stages():
+    cfg = copy.deepcopy(tiny_model_cfg())
+    cfg['hierarchy'] = dict(
+        levels=('body', 'part'),
+        leaves=('background', 'low_hand', 'torso', 'low_leg', 'head',
+                'up_leg', 'up_hand'),
+        background='background',
+        tree=dict(body=('head', 'torso', 'up_hand', 'low_hand', 'up_leg',
+                        'low_leg')))
+    cfg['decode_head']['loss_decode']['level_weights'] = dict(
+        body=0.4, part=0.6)
+    model = MODELS.build(cfg)
+    hook = StagedUnfreezeHook(stage_length=2, by='iter')
+    runner = _stub_runner(model, it=4)
+    hook.before_train(runner)
+    assert [s['name'] for s in hook.stages] == [
+        'body level', 'part level', 'all levels']
+    assert hook.current_stage == 2
     assert model.decode_head.loss_decode.level_weights == dict(
-        body=0.0, half=0.2, part=0.3)
+        body=0.4, part=0.6)
 
 
-@pytest.mark.parametrize(
-    'stages, match', [
-        ([dict(begin=0, end=2, trainable=['decode_head.branches.body']),
-          dict(begin=1, end=4, trainable=['decode_head.branches'])],
-         'overlap'),
-        ([dict(begin=0, end=2, trainable=['decode_head.branches.body']),
-          dict(begin=4, end=8, trainable=['decode_head.branches'])],
-         'gap'),
-        ([dict(begin=0, end=2, trainable=['decode_head.branches.body']),
-          dict(begin=6, end=8, trainable=['decode_head.branches.part']),
-          dict(begin=2, end=6, trainable=['decode_head.branches'])],
-         'not ordered'),
-        ([dict(begin=0, end=4, trainable=['decode_head.branches.body']),
-          dict(begin=2, end=6, trainable=['decode_head.branches.part']),
-          dict(begin=1, end=2, trainable=['decode_head.branches'])],
-         'not ordered'),
-        ([dict(begin=1, end=2, trainable=['decode_head.branches.body'])],
-         'must begin at 0'),
-        ([dict(begin=0, end=None, trainable=['decode_head']),
-          dict(begin=3, end=5, trainable=['decode_head'])],
-         'only the last stage'),
-        ([dict(begin=0, end=0, trainable=['decode_head'])],
-         'must end after it begins'),
-        ([dict(begin=0, trainable=['decode_head'], weights={})],
-         'unknown keys'),
-        ([dict(begin=0, trainable=['decode_head'],
-               loss_weights=dict(body=-1))], '>= 0'),
-    ])
-def test_malformed_stages_fail_at_construction(stages, match):
+@pytest.mark.parametrize('kwargs, match', [
+    (dict(by='step'), "by must be 'epoch' or 'iter'"),
+    (dict(stage_length=0), 'positive int'),
+    (dict(stage_length=True), 'positive int'),
+    (dict(stage_length=1.5), 'positive int'),
+])
+def test_bad_arguments_fail_at_construction(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        StagedUnfreezeHook(stages=stages, by='iter')
+        StagedUnfreezeHook(**kwargs)
 
 
-def test_unknown_module_path_fails_at_before_run(model):
-    stages = [dict(begin=0, trainable=['decode_head.branches.bodyy'])]
-    hook = StagedUnfreezeHook(stages=stages, by='iter')
+def test_unknown_extra_module_path_is_named_with_the_real_ones(model):
+    hook = StagedUnfreezeHook(by='iter', extra_trainable=['stem.fuse'])
     with pytest.raises(ValueError) as err:
-        hook.before_run(_stub_runner(model))
+        hook.before_train(_stub_runner(model))
     msg = str(err.value)
-    assert "'decode_head.branches.bodyy'" in msg
-    assert 'no module or parameter' in msg
-    assert "['body', 'half', 'part']" in msg  # names the real branches
-    # a prefix matches at dot boundaries only
-    hook = StagedUnfreezeHook(
-        stages=[dict(begin=0, trainable=['decode_head.branches.bo'])])
-    with pytest.raises(ValueError, match='no module or parameter'):
-        hook.before_run(_stub_runner(model))
+    assert "names module path 'stem.fuse'" in msg
+    assert "'backbone'" in msg and "'decode_head'" in msg  # the real ones
+    hook = StagedUnfreezeHook(by='iter', extra_trainable=['backbone.laye'])
+    with pytest.raises(ValueError, match="under 'backbone'.*'layer1'"):
+        hook.before_train(_stub_runner(model))
 
 
-def test_loss_weight_for_unknown_level_fails_at_before_run(model):
-    stages = [
-        dict(begin=0, trainable=['decode_head.branches'],
-             loss_weights=dict(body=1.0, arm=0.5))
-    ]
-    hook = StagedUnfreezeHook(stages=stages, by='iter')
-    with pytest.raises(ValueError, match=r"levels \['arm'\].*"
-                       r"\['body', 'half', 'part'\]"):
-        hook.before_run(_stub_runner(model))
-    bad_default = StagedUnfreezeHook(final_weights=(0.5, 0.5))
-    with pytest.raises(ValueError, match='one weight per level'):
-        bad_default.before_run(_stub_runner(model))
+def test_model_without_hierarchical_head_is_refused():
+    plain = types.SimpleNamespace(decode_head=nn.Conv2d(1, 1, 1))
+    runner = _stub_runner(nn.Module())
+    runner.model = plain
+    with pytest.raises(ValueError, match='needs a HierarchicalDecodeHead'):
+        StagedUnfreezeHook().before_train(runner)
 
 
 def test_wrong_config_fails_at_runner_start_before_training(
         tiny_data, tmp_path):
     """Through the runner: the error comes before any iteration runs."""
     cfg = tiny_cfg(str(tmp_path / 'work'), tiny_data)
-    cfg['custom_hooks'][0]['stages'][1]['trainable'] = ['decode_head.brnches']
+    cfg['custom_hooks'][0]['extra_trainable'] = ['decode_head.brnches']
     runner = Runner.from_cfg(Config(cfg))
     with pytest.raises(ValueError, match="'decode_head.brnches'"):
         runner.train()
@@ -307,24 +275,24 @@ def test_wrong_config_fails_at_runner_start_before_training(
     runner = Runner.from_cfg(Config(cfg))
     with pytest.raises(ValueError, match="by='epoch'"):
         runner.train()
-    # overlapping stages already fail when the runner is built
+    # bad arguments already fail when the runner is built
     cfg = tiny_cfg(str(tmp_path / 'work3'), tiny_data)
-    cfg['custom_hooks'][0]['stages'][1]['begin'] = 1
-    with pytest.raises(ValueError, match='overlap'):
+    cfg['custom_hooks'][0]['stage_length'] = 0
+    with pytest.raises(ValueError, match='positive int'):
         Runner.from_cfg(Config(cfg))
 
 
 def test_frozen_modules_stay_in_eval_after_model_train(model):
-    hook = StagedUnfreezeHook(stages=tiny_stages(2), by='iter')
+    hook = StagedUnfreezeHook(stage_length=2, by='iter',
+                              extra_trainable=['backbone'])
     runner = _stub_runner(model, it=0)
-    hook.before_run(runner)
     hook.before_train(runner)
     model.train()
     hook.before_train_iter(runner, 0)
     head = model.decode_head
-    assert head.branches['body'].training
-    assert not head.branches['half'].training
-    assert not any(m.training for m in head.branches['part'].modules())
+    assert head.branches[0].training
+    assert not head.branches[1].training
+    assert not any(m.training for m in head.branches[2].modules())
     # the backbone is named by the last stage only: frozen until then
     assert not model.backbone.training
     assert not any(m.training for m in model.backbone.modules())
@@ -348,20 +316,7 @@ def test_epoch_based_stages_through_runner(tiny_data, tmp_path):
     cfg['default_hooks']['checkpoint'] = dict(
         type='CheckpointHook', by_epoch=True, interval=10)
     cfg['custom_hooks'] = [
-        dict(
-            type='StagedUnfreezeHook',
-            by='epoch',
-            stages=[
-                dict(begin=0, end=1,
-                     trainable=['decode_head.branches.body'],
-                     loss_weights=dict(body=1.0, half=0.0, part=0.0)),
-                dict(begin=1, end=2,
-                     trainable=['decode_head.branches.half'],
-                     loss_weights=dict(body=0.0, half=1.0, part=0.0)),
-                dict(begin=2, end=None,
-                     trainable=['decode_head.branches'],
-                     loss_weights=dict(body=0.34, half=0.25, part=0.4)),
-            ])
+        dict(type='StagedUnfreezeHook', by='epoch', stage_length=1)
     ]
     runner = Runner.from_cfg(Config(cfg))
     rec = _Recorder()
@@ -377,6 +332,6 @@ def test_epoch_based_stages_through_runner(tiny_data, tmp_path):
             assert r['moved'] == dict(body=False, half=True, part=False)
             assert r['weights'] == dict(body=0.0, half=1.0, part=0.0)
         else:
-            assert r['moved'] == dict(body=True, half=True, part=True)
+            assert r['moved'] == dict(body=False, half=False, part=True)
         # the backbone is named by no stage: it trains throughout
         assert r['backbone_moved'] and r['backbone_grad'] == {True}
