@@ -64,6 +64,10 @@ def write_model(folder, decode='consistent', stem=None, seed=0):
     init_default_scope('mmseg')
     torch.manual_seed(seed)
     model = MODELS.build(Config.fromfile(cfg_path).model)
+    if getattr(model, 'stem', None) is not None:
+        # the stem's fusion starts as the identity on RGB, zero on priors:
+        # random weights make the priors count
+        torch.nn.init.normal_(model.stem.fuse.weight, std=0.2)
     ckpt = str(folder / 'model.pth')
     # no `meta` entry, as in exported checkpoints
     torch.save(dict(state_dict=model.state_dict()), ckpt)
