@@ -1,5 +1,6 @@
 """Registered components; see the package docstring."""
 from .hierarchy_check_hook import HierarchyCheckHook
 from .staged_unfreeze_hook import StagedUnfreezeHook
+from .val_samples_vis_hook import ValSamplesVisHook
 
-__all__ = ['HierarchyCheckHook', 'StagedUnfreezeHook']
+__all__ = ['HierarchyCheckHook', 'StagedUnfreezeHook', 'ValSamplesVisHook']
