@@ -2,7 +2,8 @@
 
 The source is a dataset root (read with ``--layout``) or a config file
 (its ``<split>_dataloader.dataset``; ``--with-pipeline`` shows the samples
-after the config's augmentations). One PNG per sample is written to
+after the config's augmentations). Images are read under the dataset's EXIF
+orientation policy, as in training. One PNG per sample is written to
 ``--output-dir``.
 
 Example::
@@ -15,10 +16,19 @@ Example::
 import argparse
 import sys
 
+from mmhierseg.datasets.images import ORIENTATIONS
 from mmhierseg.utils import set_offline_env
 
 
-def parse_args(argv=None):
+def main(argv=None) -> int:
+    """Render the samples.
+
+    Args:
+        argv (list[str], optional): Command-line arguments.
+
+    Returns:
+        int: 0.
+    """
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('source', help='dataset root or config file')
     parser.add_argument('--output-dir', required=True,
@@ -32,23 +42,13 @@ def parse_args(argv=None):
                         help='layout of a dataset root')
     parser.add_argument('--hierarchy', default=None,
                         help='hierarchy preset of a dataset root')
+    parser.add_argument(
+        '--orientation', choices=sorted(ORIENTATIONS), default=None,
+        help="EXIF orientation policy (default: the config's, else 'raw')")
     parser.add_argument('--with-pipeline', action='store_true',
                         help='config source: apply the full pipeline')
-    return parser.parse_args(argv)
-
-
-def main(argv=None) -> int:
-    """Render the samples.
-
-    Args:
-        argv (list[str], optional): Command-line arguments.
-
-    Returns:
-        int: 0.
-    """
+    args = parser.parse_args(argv)
     set_offline_env()
-    args = parse_args(argv)
-    import mmhierseg  # noqa: F401  (registers the components)
     from mmhierseg.datasets.browse import browse_dataset
     files = browse_dataset(
         args.source,
@@ -57,6 +57,7 @@ def main(argv=None) -> int:
         num=args.num,
         layout=args.layout,
         hierarchy=args.hierarchy,
+        image_orientation=args.orientation,
         with_pipeline=args.with_pipeline)
     print(f'wrote {len(files)} file(s) to {args.output_dir}')
     return 0

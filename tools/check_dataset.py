@@ -1,44 +1,25 @@
 """Check a Pascal-part / PASCAL-Person-Part dataset on disk.
 
-Prints split sizes, per-class pixel shares at every level of the hierarchy
-and every problem found (missing, unreadable or corrupt files, masks of the
-wrong dtype, rank or size, values outside the tree, empty or overlapping
-splits). Exits with status 1 when there is a problem, 0 otherwise.
+Prints split sizes, per-class pixel shares at every level of the hierarchy,
+the EXIF orientation policy in force and the images that carry an
+orientation tag, and every problem found (missing, unreadable or corrupt
+files, masks of the wrong dtype, rank or size, values outside the tree,
+empty or overlapping splits). Exits with status 1 when there is a problem,
+0 otherwise.
 
 Example::
 
     python tools/check_dataset.py data/Pascal-part
     python tools/check_dataset.py data/pascal_person_part --layout person_part
+    python tools/check_dataset.py data/my_photos --orientation exif
 """
 import argparse
 import sys
 
+from mmengine.config import DictAction
+
+from mmhierseg.datasets.images import ORIENTATIONS
 from mmhierseg.utils import set_offline_env
-
-
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('data_root', help='dataset root')
-    parser.add_argument(
-        '--layout', default='pascal_part',
-        choices=['pascal_part', 'person_part'],
-        help='folder layout (default: pascal_part)')
-    parser.add_argument(
-        '--hierarchy', default=None,
-        help='hierarchy preset of the masks (default: the layout\'s)')
-    parser.add_argument(
-        '--splits', nargs='+', default=None, metavar='NAME=FILE',
-        help='split files, e.g. train=train_id.txt val=val_id.txt')
-    parser.add_argument('--img-dir', default=None)
-    parser.add_argument('--mask-dir', default=None)
-    parser.add_argument('--img-suffix', default=None)
-    parser.add_argument('--mask-suffix', default=None)
-    parser.add_argument(
-        '--no-decode', action='store_true',
-        help='read image headers only (faster; misses truncated images)')
-    parser.add_argument('--progress', action='store_true',
-                        help='show a progress bar')
-    return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
@@ -50,26 +31,42 @@ def main(argv=None) -> int:
     Returns:
         int: 0 when the dataset has no problem, 1 otherwise.
     """
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('data_root', help='dataset root')
+    parser.add_argument('--layout', default='pascal_part',
+                        choices=['pascal_part', 'person_part'],
+                        help='folder layout (default: pascal_part)')
+    parser.add_argument(
+        '--hierarchy', default=None,
+        help="hierarchy preset of the masks (default: the layout's)")
+    parser.add_argument(
+        '--splits', nargs='+', action=DictAction, metavar='NAME=FILE',
+        help='split files, e.g. train=train_id.txt val=val_id.txt')
+    parser.add_argument(
+        '--orientation', choices=sorted(ORIENTATIONS), default=None,
+        help="EXIF orientation policy: 'raw' (default; tags ignored, as "
+        "Pascal-part's masks) or 'exif' (tags applied, for masks drawn on "
+        'displayed images); use the value of the dataset config')
+    for name in ('img-dir', 'mask-dir', 'img-suffix', 'mask-suffix'):
+        parser.add_argument(f'--{name}', default=None)
+    parser.add_argument(
+        '--no-decode', action='store_true',
+        help='read image headers only (faster; misses truncated images)')
+    parser.add_argument('--progress', action='store_true',
+                        help='show a progress bar')
+    args = parser.parse_args(argv)
     set_offline_env()
-    args = parse_args(argv)
     from mmhierseg.datasets.checks import check_dataset
-    splits = None
-    if args.splits:
-        splits = {}
-        for item in args.splits:
-            if '=' not in item:
-                raise SystemExit(f'--splits expects NAME=FILE, got {item!r}')
-            name, fname = item.split('=', 1)
-            splits[name] = fname
     report = check_dataset(
         args.data_root,
         layout=args.layout,
         hierarchy=args.hierarchy,
-        splits=splits,
+        splits=args.splits and {k: str(v) for k, v in args.splits.items()},
         img_dir=args.img_dir,
         mask_dir=args.mask_dir,
         img_suffix=args.img_suffix,
         mask_suffix=args.mask_suffix,
+        image_orientation=args.orientation,
         decode_images=not args.no_decode,
         progress=args.progress)
     print(report.format())

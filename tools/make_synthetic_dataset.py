@@ -2,7 +2,8 @@
 
 Articulated people (head, torso, upper/lower arms and legs, hands, feet) in
 varied poses, sizes and views on cluttered backgrounds, with exact masks.
-See :mod:`mmhierseg.testing.synthetic`.
+See :mod:`mmhierseg.testing.synthetic`. A folder that is not empty is
+refused unless ``--overwrite`` is given (a real split must not be lost).
 
 Example::
 
@@ -10,12 +11,22 @@ Example::
         --num-train 800 --num-val 200 --seed 0
 """
 import argparse
+import os
+import os.path as osp
 import sys
 
 from mmhierseg.utils import set_offline_env
 
 
-def parse_args(argv=None):
+def main(argv=None) -> int:
+    """Generate the dataset and print its summary.
+
+    Args:
+        argv (list[str], optional): Command-line arguments.
+
+    Returns:
+        int: 0, or 2 when the target is refused.
+    """
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument(
         'out_dir', nargs='?', default='data/synthetic_pascal_part/',
@@ -31,29 +42,50 @@ def parse_args(argv=None):
     parser.add_argument('--closeup-prob', type=float, default=0.22,
                         help='share of close-ups without lower body')
     parser.add_argument('--grayscale-prob', type=float, default=0.1)
-    return parser.parse_args(argv)
-
-
-def main(argv=None) -> int:
-    """Generate the dataset and print its summary.
-
-    Args:
-        argv (list[str], optional): Command-line arguments.
-
-    Returns:
-        int: 0.
-    """
+    parser.add_argument(
+        '--no-priors', action='store_true',
+        help='do not write the oracle pose priors (priors/<id>.npz: COCO-17 '
+        'keypoints, boxes and mask of the drawn people)')
+    parser.add_argument(
+        '--prior-degrade', nargs=3, type=float, default=None,
+        metavar=('JITTER', 'DROP', 'MISS'),
+        help='degrade the oracle priors like a pose model: keypoint noise '
+        '(std, fraction of the person box diagonal), share of dropped '
+        'joints, share of missed people')
+    parser.add_argument(
+        '--overwrite', action='store_true',
+        help='write into a folder that is not empty (files with the '
+        'generated names, split files included, are replaced)')
+    args = parser.parse_args(argv)
+    out = args.out_dir
+    if osp.exists(out) and not osp.isdir(out):
+        print(f'make_synthetic_dataset: {out} is a file, not a folder.',
+              file=sys.stderr)
+        return 2
+    entries = sorted(os.listdir(out)) if osp.isdir(out) else []
+    if entries and not args.overwrite:
+        print(
+            f'make_synthetic_dataset: {out} is not empty ({len(entries)} '
+            f'entries: {", ".join(entries[:5])}'
+            f'{", ..." if len(entries) > 5 else ""}); nothing was written. '
+            'Generating here would replace its split files and images. '
+            'Choose a new or empty folder, or pass --overwrite to replace '
+            'them.',
+            file=sys.stderr)
+        return 2
     set_offline_env()
-    args = parse_args(argv)
     from mmhierseg.testing.synthetic import make_synthetic_dataset
     make_synthetic_dataset(
-        args.out_dir,
+        out,
         num_train=args.num_train,
         num_val=args.num_val,
         seed=args.seed,
         layout=args.layout,
         closeup_prob=args.closeup_prob,
         grayscale_prob=args.grayscale_prob,
+        priors=not args.no_priors,
+        prior_degrade=None if args.prior_degrade is None else dict(
+            zip(('jitter', 'drop', 'miss'), args.prior_degrade)),
         verbose=True)
     return 0
 

@@ -56,7 +56,7 @@ def _legend(names: Sequence[str], palette: Sequence[Sequence[int]],
 
 def render_level_panels(img_rgb: np.ndarray,
                         leaf_map: np.ndarray,
-                        hierarchy=None,
+                        hierarchy,
                         alpha: float = 0.6,
                         title: Optional[str] = None) -> np.ndarray:
     """Image plus one overlay panel per level, side by side.
@@ -64,7 +64,7 @@ def render_level_panels(img_rgb: np.ndarray,
     Args:
         img_rgb (np.ndarray): uint8 ``HxWx3`` RGB (or ``HxW`` gray) image.
         leaf_map (np.ndarray): ``HxW`` leaf ids (255 = ignore, drawn white).
-        hierarchy (str | dict | ClassHierarchy, optional): The tree.
+        hierarchy (str | dict | ClassHierarchy): The tree.
         alpha (float): Opacity of class colours over the image.
         title (str, optional): Text on the image panel (e.g. the id).
 
@@ -141,9 +141,13 @@ def browse_dataset(source: str,
                    num: int = 10,
                    layout: str = 'pascal_part',
                    hierarchy=None,
+                   image_orientation: Optional[str] = None,
                    with_pipeline: bool = False,
                    cfg_options: Optional[dict] = None) -> List[str]:
     """Render the first ``num`` samples of a split to PNG files.
+
+    Images are read by the dataset's pipeline, so under its EXIF orientation
+    policy (see :mod:`mmhierseg.datasets.images`), like in training.
 
     Args:
         source (str): A dataset root (read with ``layout``) or an mmseg
@@ -153,7 +157,9 @@ def browse_dataset(source: str,
         num (int): Number of samples.
         layout (str): Layout of a dataset root.
         hierarchy (str | dict | ClassHierarchy, optional): Tree of a dataset
-            root (default: the layout's).
+            root (default: the layout's preset).
+        image_orientation (str, optional): ``'raw'`` or ``'exif'``; replaces
+            the config's (or the default) policy.
         with_pipeline (bool): For a config: show the samples after its full
             pipeline (augmented, as the model sees them); otherwise only
             the image and mask are loaded.
@@ -165,24 +171,18 @@ def browse_dataset(source: str,
     Returns:
         list[str]: The written files.
     """
-    from mmseg.registry import DATASETS
     from mmengine.registry import init_default_scope
+    from mmseg.registry import DATASETS
 
     from .layouts import get_layout
     init_default_scope('mmseg')
     if osp.isdir(source):
-        lay = get_layout(layout)
-        tree = hierarchy if hierarchy is not None else lay['hierarchy']
+        lay = get_layout(layout, hierarchy=hierarchy)
         ds_cfg = dict(
-            type='PascalPartDataset',
+            type=lay['dataset'],
             data_root=source,
             ann_file=lay['splits'].get(split, f'{split}_id.txt'),
-            img_suffix=lay['img_suffix'],
-            seg_map_suffix=lay['mask_suffix'],
-            data_prefix=dict(img_path=lay['img_dir'],
-                             seg_map_path=lay['mask_dir']),
-            hierarchy=tree,
-            pipeline=[])
+            hierarchy=lay['hierarchy'])
     else:
         from mmengine.config import Config
         cfg = Config.fromfile(source)
@@ -191,23 +191,20 @@ def browse_dataset(source: str,
         key = f'{split}_dataloader'
         if key not in cfg:
             raise KeyError(f'{source} has no {key}')
-        ds_cfg = cfg[key]['dataset'].to_dict() if hasattr(
-            cfg[key]['dataset'], 'to_dict') else dict(cfg[key]['dataset'])
-        if not with_pipeline:
-            ds_cfg['pipeline'] = []
-    pipeline = ds_cfg.get('pipeline') or []
-    if not pipeline:
+        ds_cfg = cfg[key]['dataset'].to_dict()
+    if not (with_pipeline and ds_cfg.get('pipeline')):
         ds_cfg['pipeline'] = [
             dict(type='LoadHierImageFromFile'),
             dict(type='LoadHierAnnotations')
         ]
+    if image_orientation is not None:
+        ds_cfg['image_orientation'] = image_orientation
     dataset = DATASETS.build(ds_cfg)
-    tree = ClassHierarchy.build(dataset.metainfo['hierarchy'])
     os.makedirs(out_dir, exist_ok=True)
     written = []
     for idx in range(min(num, len(dataset))):
         img, gt, name = _to_rgb_and_mask(dataset[idx])
-        canvas = render_level_panels(img, gt, tree, title=name)
+        canvas = render_level_panels(img, gt, dataset.hierarchy, title=name)
         path = osp.join(out_dir, f'{idx:04d}_{name}.png')
         cv2.imwrite(path, cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))
         written.append(path)

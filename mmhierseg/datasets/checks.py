@@ -17,9 +17,11 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from mmhierseg.hierarchy import IGNORE_INDEX, ClassHierarchy
+from .images import DEFAULT_ORIENTATION, check_orientation, \
+    describe_orientation
 from .layouts import get_layout
-from .utils import (InvalidLabelMapError, decode_label_map, read_split_file,
-                    validate_label_map)
+from .sample_checks import check_sample
+from .utils import read_split_file
 
 __all__ = ['DatasetReport', 'check_dataset', 'level_shares']
 
@@ -65,6 +67,9 @@ class DatasetReport:
             pixel (when the tree has a ``lower_body`` node at level 1).
         no_person (int): Valid samples that are all background / ignore.
         unlisted_images (int): Images in the image folder in no split.
+        image_orientation (str): The EXIF orientation policy in force.
+        oriented_images (list[str]): Images carrying an EXIF orientation
+            tag other than 1, with the tag.
         problems (list[str]): One line per problem, naming the file.
     """
     data_root: str
@@ -78,6 +83,8 @@ class DatasetReport:
     upper_body_only: int = 0
     no_person: int = 0
     unlisted_images: int = 0
+    image_orientation: str = DEFAULT_ORIENTATION
+    oriented_images: List[str] = field(default_factory=list)
     problems: List[str] = field(default_factory=list)
 
     @property
@@ -116,27 +123,21 @@ class DatasetReport:
                                            self.images_per_class)))
             if self.ignored_pixels:
                 lines.append(f'  ignored (255) pixels: {self.ignored_pixels}')
+        lines.append(f'orientation policy: '
+                     f'{describe_orientation(self.image_orientation)}')
+        if self.oriented_images:
+            lines.append(
+                f'{len(self.oriented_images)} image(s) carry an EXIF '
+                'orientation tag (the tag in parentheses; square ones '
+                'cannot be checked by size: make sure their masks follow '
+                'the policy):')
+            lines += [f'  - {p}' for p in self.oriented_images]
         if self.problems:
             lines.append(f'{len(self.problems)} problem(s):')
             lines += [f'  - {p}' for p in self.problems]
         else:
             lines.append('no problems found')
         return '\n'.join(lines)
-
-
-def _check_image(path: str, decode: bool):
-    """Return ((H, W), None) or (None, problem)."""
-    from PIL import Image
-    try:
-        with Image.open(path) as pil:
-            w, h = pil.size
-            if decode:
-                pil.load()  # raises on truncated / corrupt data
-    except Exception as e:
-        return None, (f'image {path} is unreadable or corrupt ({e}); '
-                      're-download or re-copy it, or remove its id from the '
-                      'split')
-    return (h, w), None
 
 
 def check_dataset(data_root: str,
@@ -147,6 +148,7 @@ def check_dataset(data_root: str,
                   mask_dir: Optional[str] = None,
                   img_suffix: Optional[str] = None,
                   mask_suffix: Optional[str] = None,
+                  image_orientation: Optional[str] = None,
                   decode_images: bool = True,
                   progress: bool = False) -> DatasetReport:
     """Check a dataset on disk and count its class pixels.
@@ -162,6 +164,10 @@ def check_dataset(data_root: str,
         mask_dir (str, optional): Mask folder.
         img_suffix (str, optional): Image suffix.
         mask_suffix (str, optional): Mask suffix.
+        image_orientation (str, optional): EXIF orientation policy the
+            masks are checked under (``'raw'``, the default, or ``'exif'``;
+            see :mod:`mmhierseg.datasets.images`). Images carrying a tag are
+            listed either way.
         decode_images (bool): Decode every image fully (finds truncated
             files); False reads only the header (size). Defaults to True.
         progress (bool): Show a tqdm progress bar.
@@ -179,6 +185,7 @@ def check_dataset(data_root: str,
     report = DatasetReport(
         data_root=data_root,
         hierarchy=tree,
+        image_orientation=check_orientation(image_orientation),
         pixel_counts=[0] * tree.num_leaves,
         images_per_class=[0] * tree.num_leaves)
     img_root = osp.join(data_root, lay['img_dir'])
@@ -230,35 +237,12 @@ def check_dataset(data_root: str,
         where = f'[{osp.basename(owner[img_id])}: {img_id}]'
         img_path = osp.join(img_root, img_id + lay['img_suffix'])
         mask_path = osp.join(mask_root, img_id + lay['mask_suffix'])
-        shape = None
-        ok = True
-        if not osp.isfile(img_path):
-            report.problems.append(
-                f'{where} image {img_path} not found; restore it or remove '
-                f'the id from {owner[img_id]}')
-            ok = False
-        else:
-            shape, problem = _check_image(img_path, decode_images)
-            if problem:
-                report.problems.append(f'{where} {problem}')
-                ok = False
-        if not osp.isfile(mask_path):
-            report.problems.append(
-                f'{where} mask {mask_path} not found; restore it or remove '
-                f'the id from {owner[img_id]}')
-            continue
-        try:
-            with open(mask_path, 'rb') as f:
-                content = f.read()
-            if not content:
-                raise OSError(f'label map {mask_path} is empty (0 bytes)')
-            label = validate_label_map(
-                decode_label_map(content, mask_path), mask_path, tree,
-                expected_shape=shape, image_path=img_path)
-        except (OSError, InvalidLabelMapError) as e:
-            report.problems.append(f'{where} {e}')
-            continue
-        if not ok:
+        label, tag, problems = check_sample(img_path, mask_path, tree,
+                                            image_orientation, decode_images)
+        if tag != 1:
+            report.oriented_images.append(f'{img_path} ({tag})')
+        report.problems += [f'{where} {p}' for p in problems]
+        if problems:
             continue
         report.num_valid += 1
         counts = np.bincount(label.ravel(), minlength=IGNORE_INDEX + 1)

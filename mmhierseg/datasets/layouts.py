@@ -1,7 +1,7 @@
 """On-disk layouts of the datasets mmhierseg reads and writes.
 
-A layout names the image and mask folders, their suffixes, the split files
-and the hierarchy (id order) of the masks. The dataset classes, the converter,
+A layout names the image and mask folders, their suffixes, the split files,
+the hierarchy preset (id order) of the masks and the dataset class. The dataset classes, the converter,
 the synthetic generator, ``check_dataset`` and ``browse_dataset`` all read the
 layout from here, so the folder names are written down once.
 
@@ -25,23 +25,24 @@ import copy
 
 __all__ = ['LAYOUTS', 'get_layout']
 
+_PASCAL_PART = dict(
+    img_dir='JPEGImages',
+    mask_dir='gt_masks',
+    img_suffix='.jpg',
+    mask_suffix='.npy',
+    splits=dict(train='train_id.txt', val='val_id.txt'),
+    hierarchy='pascal_part',
+    dataset='PascalPartDataset')
 LAYOUTS = {
     'pascal_part':
-    dict(
-        img_dir='JPEGImages',
-        mask_dir='gt_masks',
-        img_suffix='.jpg',
-        mask_suffix='.npy',
-        splits=dict(train='train_id.txt', val='val_id.txt'),
-        hierarchy='pascal_part'),
+    _PASCAL_PART,
     'person_part':
     dict(
-        img_dir='JPEGImages',
+        _PASCAL_PART,
         mask_dir='SegmentationPart',
-        img_suffix='.jpg',
         mask_suffix='.png',
-        splits=dict(train='train_id.txt', val='val_id.txt'),
-        hierarchy='pascal_person_part'),
+        hierarchy='pascal_person_part',
+        dataset='PascalPersonPartDataset'),
 }
 
 

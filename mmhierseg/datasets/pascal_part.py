@@ -11,12 +11,12 @@ from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
 from mmhierseg.hierarchy import ClassHierarchy
+from .images import DEFAULT_ORIENTATION, check_orientation
 from .layouts import get_layout
+from .sample_checks import check_masks_cheaply, list_problems
 from .utils import file_exists, read_split_file
 
 __all__ = ['PascalPartDataset', 'PascalPersonPartDataset']
-
-_MAX_LISTED = 10
 
 
 @DATASETS.register_module()
@@ -46,16 +46,30 @@ class PascalPartDataset(BaseSegDataset):
     ``check_files=False`` to skip that (e.g. for slow remote storage); a
     missing file then fails when the sample is loaded.
 
-    Each sample's ``results`` also carries ``img_id`` and ``hierarchy`` (the
-    :class:`~mmhierseg.ClassHierarchy`), which ``LoadHierAnnotations`` uses to
-    validate mask values.
+    With ``check_masks`` (default: as ``check_files``) every mask is also
+    checked when the data list is loaded, cheaply (about 1 ms per sample): dtype, rank, size
+    against the image header (under the orientation policy) and value
+    range. The runner builds the validation dataset before the first
+    training iteration, so a bad validation mask stops training at once,
+    with one error listing every bad file, rather than at the first
+    validation.
+
+    Each sample's ``results`` also carries ``img_id``, ``hierarchy`` (the
+    :class:`~mmhierseg.ClassHierarchy`) and ``image_orientation``, which the
+    loading transforms use, so pipelines name neither.
 
     Args:
         ann_file (str): Split file, relative to ``data_root``. Defaults to
             '' (all images).
-        hierarchy (str | dict | ClassHierarchy, optional): The label tree (a
-            preset name, a dict or a hierarchy). Defaults to
-            :attr:`DEFAULT_HIERARCHY`.
+        hierarchy (str | dict | ClassHierarchy): The label tree (a preset
+            name such as ``'pascal_part'``, or a tree dict). Required, here
+            or as ``metainfo['hierarchy']``.
+        image_orientation (str): EXIF orientation policy, ``'raw'``
+            (default: tags ignored, the pixel order of Pascal-part's masks)
+            or ``'exif'`` (tags applied, for masks drawn on displayed
+            images); see :mod:`mmhierseg.datasets.images`.
+        check_masks (bool, optional): Check every mask when the data list
+            is loaded (see above). Defaults to ``check_files``.
         img_suffix (str): Image suffix. Defaults to '.jpg'.
         seg_map_suffix (str): Mask suffix ('.npy' or '.png'). Defaults to
             '.npy'.
@@ -74,17 +88,16 @@ class PascalPartDataset(BaseSegDataset):
 
     #: The layout whose folders and suffixes are the defaults.
     LAYOUT = 'pascal_part'
-    #: The tree used when ``hierarchy`` is not given.
-    DEFAULT_HIERARCHY = 'pascal_part'
-    METAINFO = ClassHierarchy.build('pascal_part').metainfo()
 
     def __init__(self,
                  ann_file: str = '',
                  hierarchy=None,
+                 image_orientation: str = DEFAULT_ORIENTATION,
                  img_suffix: Optional[str] = None,
                  seg_map_suffix: Optional[str] = None,
                  data_prefix: Optional[dict] = None,
                  check_files: bool = True,
+                 check_masks: Optional[bool] = None,
                  metainfo: Optional[dict] = None,
                  reduce_zero_label: bool = False,
                  **kwargs) -> None:
@@ -106,7 +119,13 @@ class PascalPartDataset(BaseSegDataset):
         if hierarchy is None:
             hierarchy = meta_hierarchy
         if hierarchy is None:
-            hierarchy = self.DEFAULT_HIERARCHY
+            raise ValueError(
+                f'{type(self).__name__} needs the label tree: pass '
+                "hierarchy='pascal_part' (or 'pascal_person_part', or a tree "
+                'dict, see mmhierseg.ClassHierarchy) in the dataset config.')
+        self.image_orientation = check_orientation(image_orientation)
+        self.check_masks = check_files if check_masks is None else \
+            check_masks
         self.hierarchy = ClassHierarchy.build(hierarchy)
         tree_meta = self.hierarchy.metainfo()
         if 'classes' in metainfo and \
@@ -194,6 +213,9 @@ class PascalPartDataset(BaseSegDataset):
             data_list.append(info)
         if self.check_files:
             self._check_files(data_list)
+        if self.check_masks and ann_dir is not None:
+            check_masks_cheaply(data_list, self.hierarchy,
+                                self.image_orientation, self.backend_args)
         return data_list
 
     def _check_files(self, data_list: List[dict]) -> None:
@@ -209,15 +231,12 @@ class PascalPartDataset(BaseSegDataset):
         if not missing:
             return
         source = self.ann_file or self.data_prefix.get('img_path')
-        shown = '\n  '.join(missing[:_MAX_LISTED])
-        more = (f'\n  ... and {len(missing) - _MAX_LISTED} more'
-                if len(missing) > _MAX_LISTED else '')
         raise FileNotFoundError(
             f'{type(self).__name__}: {len(missing)} missing file(s) for the '
-            f'ids of {source}:\n  {shown}{more}\nRestore the files, or '
-            f'remove these ids from {source}. `python tools/check_dataset.py'
-            ' DATA_ROOT` lists every problem; check_files=False skips this '
-            'check.')
+            f'ids of {source}:\n{list_problems(missing)}\nRestore the files,'
+            f' or remove these ids from {source}. `python '
+            'tools/check_dataset.py DATA_ROOT` lists every problem; '
+            'check_files=False skips this check.')
 
     def get_data_info(self, idx: int) -> dict:
         """The idx-th data info, with the hierarchy attached.
@@ -226,24 +245,24 @@ class PascalPartDataset(BaseSegDataset):
             idx (int): Index.
 
         Returns:
-            dict: Data info plus ``hierarchy`` (the ClassHierarchy).
+            dict: Data info plus ``hierarchy`` (the ClassHierarchy) and
+            ``image_orientation``.
         """
         info = super().get_data_info(idx)
         info['hierarchy'] = self.hierarchy
+        info['image_orientation'] = self.image_orientation
         return info
 
 
 @DATASETS.register_module()
 class PascalPersonPartDataset(PascalPartDataset):
-    """PASCAL-Person-Part: PNG label maps, its own id order.
+    """PASCAL-Person-Part: PNG label maps (use the ``'pascal_person_part'``
+    tree: 0 background, 1 head, 2 torso, 3 upper arms, 4 lower arms, 5 upper
+    legs, 6 lower legs).
 
-    The same class as :class:`PascalPartDataset` with other defaults:
+    The same class as :class:`PascalPartDataset` with other folder defaults:
     ``seg_map_suffix='.png'``, ``data_prefix=dict(img_path='JPEGImages',
-    seg_map_path='SegmentationPart')`` and ``hierarchy='pascal_person_part'``
-    (0 background, 1 head, 2 torso, 3 upper arms, 4 lower arms, 5 upper legs,
-    6 lower legs). Every argument of :class:`PascalPartDataset` is accepted.
+    seg_map_path='SegmentationPart')``.
     """
 
     LAYOUT = 'person_part'
-    DEFAULT_HIERARCHY = 'pascal_person_part'
-    METAINFO = ClassHierarchy.build('pascal_person_part').metainfo()

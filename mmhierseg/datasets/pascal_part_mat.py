@@ -27,6 +27,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from mmhierseg.hierarchy import IGNORE_INDEX, ClassHierarchy
+from .images import image_header
 from .layouts import get_layout
 from .utils import read_split_file
 
@@ -164,7 +165,7 @@ def load_pascal_part_mat(path: str) -> Tuple[str, List[dict]]:
 
 def person_label_map(objects: Sequence[dict],
                      shape: Tuple[int, int],
-                     hierarchy: Union[ClassHierarchy, dict, str, None] = None,
+                     hierarchy: Union[ClassHierarchy, dict, str],
                      part_to_leaf: Optional[Dict[str, str]] = None,
                      person_class: str = 'person',
                      unlabeled: str = 'background',
@@ -174,8 +175,8 @@ def person_label_map(objects: Sequence[dict],
     Args:
         objects (Sequence[dict]): Objects from :func:`load_pascal_part_mat`.
         shape (tuple[int, int]): ``(H, W)`` of the image.
-        hierarchy (ClassHierarchy | dict | str, optional): Target tree; its
-            leaf ids are written. Defaults to ``'pascal_part'``.
+        hierarchy (ClassHierarchy | dict | str): Target tree (e.g.
+            ``'pascal_part'``); its leaf ids are written.
         part_to_leaf (dict, optional): Fine part name -> leaf name. Defaults
             to :data:`PERSON_PART_TO_LEAF`.
         person_class (str): Object class to convert. Defaults to 'person'.
@@ -249,13 +250,12 @@ def write_label_map(label: np.ndarray, path: str) -> None:
 
 
 def _read_size(path: str) -> Tuple[int, int]:
-    from PIL import Image
+    """Stored ``(H, W)``: masks are painted in raw pixel order, as the
+    Pascal-Part annotations were (see :mod:`mmhierseg.datasets.images`)."""
     try:
-        with Image.open(path) as pil:
-            w, h = pil.size
+        return image_header(path)[0]
     except Exception as e:
         raise OSError(f'cannot read image {path}: {e}') from e
-    return h, w
 
 
 def convert_pascal_part(mat_dir: str,

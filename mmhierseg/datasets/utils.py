@@ -9,15 +9,15 @@ import io
 import os.path as osp
 from typing import List, Optional, Sequence, Union
 
-import mmcv
 import numpy as np
 from mmengine import fileio
 
 from mmhierseg.hierarchy import IGNORE_INDEX, ClassHierarchy
 
 __all__ = [
-    'InvalidLabelMapError', 'read_split_file', 'decode_label_map',
-    'validate_label_map', 'load_label_map', 'load_image', 'file_exists'
+    'InvalidLabelMapError', 'OrientationMismatchError', 'read_split_file',
+    'decode_label_map', 'validate_label_map', 'load_label_map',
+    'file_exists', 'get_bytes'
 ]
 
 #: Suffixes decoded with ``np.load``; everything else is read as an image.
@@ -26,6 +26,10 @@ NPY_SUFFIXES = ('.npy', )
 
 class InvalidLabelMapError(ValueError):
     """A label map that cannot be used: wrong dtype, rank, size or values."""
+
+
+class OrientationMismatchError(InvalidLabelMapError):
+    """A mask/image size mismatch explained by the image's EXIF tag."""
 
 
 def file_exists(path: str, backend_args: Optional[dict] = None) -> bool:
@@ -43,8 +47,10 @@ def file_exists(path: str, backend_args: Optional[dict] = None) -> bool:
     return fileio.exists(path, backend_args=backend_args)
 
 
-def _get_bytes(path: str, what: str, fix: str,
-               backend_args: Optional[dict] = None) -> bytes:
+def get_bytes(path: str, what: str, fix: str,
+              backend_args: Optional[dict] = None) -> bytes:
+    """A file's bytes; a missing, unreadable or empty file raises an error
+    naming ``what`` and the file, followed by ``fix``."""
     if not file_exists(path, backend_args):
         raise FileNotFoundError(f'{what} {path} not found. {fix}')
     try:
@@ -143,27 +149,31 @@ def decode_label_map(content: bytes, path: str) -> np.ndarray:
     return arr
 
 
-HierarchyLike = Union[ClassHierarchy, dict, str, None]
+HierarchyLike = Union[ClassHierarchy, dict, str]
 
 
 def validate_label_map(arr: np.ndarray,
                        path: str,
-                       hierarchy: HierarchyLike = None,
+                       hierarchy: HierarchyLike,
                        expected_shape: Optional[Sequence[int]] = None,
                        image_path: Optional[str] = None,
-                       check_values: bool = True) -> np.ndarray:
+                       check_values: bool = True,
+                       image_orientation: Optional[str] = None) -> np.ndarray:
     """Check a leaf label map and return it as uint8.
 
     Args:
         arr (np.ndarray): The stored array.
         path (str): Its file (named in errors).
-        hierarchy (ClassHierarchy | dict | str, optional): The tree whose leaf
-            ids are valid (255 = ignore is always valid). Defaults to the
-            Pascal-part tree.
+        hierarchy (ClassHierarchy | dict | str): The tree whose leaf ids
+            are valid (255 = ignore is always valid).
         expected_shape (Sequence[int], optional): ``(H, W)`` of the image.
         image_path (str, optional): The image (named in shape errors).
         check_values (bool): Check values against the tree. When False only
             values that do not fit uint8 are rejected.
+        image_orientation (str, optional): The policy the image was read
+            under (see :mod:`mmhierseg.datasets.images`); a size mismatch
+            that the image's EXIF tag explains raises
+            :class:`OrientationMismatchError` saying so.
 
     Returns:
         np.ndarray: uint8 ``HxW`` leaf ids (no copy when already uint8).
@@ -172,6 +182,11 @@ def validate_label_map(arr: np.ndarray,
         InvalidLabelMapError: On a non-integer dtype, a rank other than 2, a
             size different from the image, or values outside the tree.
     """
+    if hierarchy is None:
+        raise ValueError(
+            f'validating label map {path} needs the label tree '
+            '(hierarchy=...): a preset name such as \'pascal_part\' or a '
+            'tree dict, normally from the dataset.')
     hierarchy = ClassHierarchy.build(hierarchy)
     arr = np.asarray(arr)
     if not np.issubdtype(arr.dtype, np.integer):
@@ -194,13 +209,23 @@ def validate_label_map(arr: np.ndarray,
             f'HxW array of leaf ids.{hint}')
     if expected_shape is not None and \
             tuple(arr.shape) != tuple(expected_shape[:2]):
+        from .images import explain_size_mismatch
+        why = image_path and explain_size_mismatch(
+            path, arr.shape, image_path, expected_shape, image_orientation)
+        if why:
+            raise OrientationMismatchError(why)
         img = f' {image_path}' if image_path else ''
         raise InvalidLabelMapError(
             f'label map {path} is {arr.shape[0]}x{arr.shape[1]} (HxW) but its '
             f'image{img} is {expected_shape[0]}x{expected_shape[1]}. Masks '
             'must have exactly the image size: check that the mask belongs '
             'to this image, or regenerate it at the image size.')
-    if check_values:
+    if check_values and arr.dtype == np.uint8:  # a histogram, no sort
+        n = hierarchy.num_leaves
+        bad = (np.flatnonzero(
+            np.bincount(arr.ravel(), minlength=256)[n:IGNORE_INDEX]) +
+               n).tolist()
+    elif check_values:
         bad = hierarchy.invalid_values(arr)
     elif arr.dtype == np.uint8:
         bad = []
@@ -221,67 +246,31 @@ def validate_label_map(arr: np.ndarray,
 
 
 def load_label_map(path: str,
-                   hierarchy: HierarchyLike = None,
+                   hierarchy: HierarchyLike,
                    expected_shape: Optional[Sequence[int]] = None,
                    image_path: Optional[str] = None,
                    backend_args: Optional[dict] = None,
-                   check_values: bool = True) -> np.ndarray:
+                   check_values: bool = True,
+                   image_orientation: Optional[str] = None) -> np.ndarray:
     """Load and validate a leaf label map (``.npy`` or ``.png``).
 
     Args:
         path (str): The mask file.
-        hierarchy (ClassHierarchy | dict | str, optional): See
+        hierarchy (ClassHierarchy | dict | str): See
             :func:`validate_label_map`.
         expected_shape (Sequence[int], optional): ``(H, W)`` of the image.
         image_path (str, optional): The image (named in shape errors).
         backend_args (dict, optional): mmengine file backend arguments.
         check_values (bool): See :func:`validate_label_map`.
+        image_orientation (str, optional): See :func:`validate_label_map`.
 
     Returns:
         np.ndarray: uint8 ``HxW`` leaf ids.
     """
-    content = _get_bytes(
+    content = get_bytes(
         path, 'label map',
         'Restore the file, or remove its id from the split file.',
         backend_args)
     arr = decode_label_map(content, path)
     return validate_label_map(arr, path, hierarchy, expected_shape,
-                              image_path, check_values)
-
-
-def load_image(path: str,
-               color_type: str = 'color',
-               imdecode_backend: str = 'cv2',
-               channel_order: str = 'bgr',
-               backend_args: Optional[dict] = None) -> np.ndarray:
-    """Read an image; unreadable or corrupt files raise an error naming them.
-
-    Args:
-        path (str): The image file.
-        color_type (str): mmcv flag; ``'color'`` (default) gives 3 channels
-            even for grayscale JPEGs.
-        imdecode_backend (str): mmcv decoding backend.
-        channel_order (str): ``'bgr'`` (mmcv default) or ``'rgb'``.
-        backend_args (dict, optional): mmengine file backend arguments.
-
-    Returns:
-        np.ndarray: The image, ``HxWxC`` (``HxW`` for grayscale flags).
-
-    Raises:
-        FileNotFoundError: If the file is missing.
-        OSError: If it cannot be read or decoded.
-    """
-    fix = ('Restore the file (re-download or re-copy it), or remove its id '
-           'from the split file.')
-    content = _get_bytes(path, 'image', fix, backend_args)
-    try:
-        img = mmcv.imfrombytes(content, flag=color_type,
-                               channel_order=channel_order,
-                               backend=imdecode_backend)
-    except Exception as e:
-        raise OSError(f'cannot decode image {path}: {e}. The file is corrupt'
-                      f' or not an image. {fix}') from e
-    if img is None or img.size == 0:
-        raise OSError(f'cannot decode image {path}: the file is corrupt or '
-                      f'not an image. {fix}')
-    return img
+                              image_path, check_values, image_orientation)

@@ -66,7 +66,7 @@ def test_each_problem_names_the_file(tmp_path, case):
     expect = {}
     if case == 'missing_image':
         img.unlink()
-        expect = [str(img), 'not found', 'remove the id']
+        expect = [str(img), 'not found', 'remove its id']
     elif case == 'missing_mask':
         mask.unlink()
         expect = [str(mask), 'not found']

@@ -19,7 +19,7 @@ def _image(tmp_path, h=20, w=30, name='img.jpg'):
 
 def _load(img_path, seg_path, **kw):
     results = dict(img_path=img_path, seg_map_path=seg_path, seg_fields=[],
-                   reduce_zero_label=False, label_map=None)
+                   hierarchy='pascal_part')
     results = LoadHierImageFromFile()(results)
     return LoadHierAnnotations(**kw)(results)
 
@@ -145,23 +145,26 @@ def test_missing_mask_names_file(tmp_path):
         _load(img, str(tmp_path / 'gone.npy'))
 
 
-def test_reduce_zero_label_refused(tmp_path):
-    np.save(tmp_path / 'm.npy', np.zeros((20, 30), np.uint8))
-    with pytest.raises(ValueError, match='reduce_zero_label'):
-        LoadHierAnnotations()(dict(seg_map_path=str(tmp_path / 'm.npy'),
-                                   reduce_zero_label=True))
-
-
-def test_label_map_applied_and_no_image_needed(tmp_path):
+def test_tree_comes_from_the_sample_and_is_required(tmp_path):
     m = random_mask(np.random.default_rng(3), 20, 30)
     np.save(tmp_path / 'm.npy', m)
-    out = LoadHierAnnotations()(dict(seg_map_path=str(tmp_path / 'm.npy'),
-                                     label_map={1: 6, 6: 1}))
-    expected = m.copy()
-    expected[m == 1] = 6
-    expected[m == 6] = 1
-    np.testing.assert_array_equal(out['gt_seg_map'], expected)
+    path = str(tmp_path / 'm.npy')
+    with pytest.raises(ValueError, match=r"m\.npy.*no label tree.*hierarchy"):
+        LoadHierAnnotations()(dict(seg_map_path=path))
+    # no image needed; the tree of the sample decides the valid ids
+    out = LoadHierAnnotations()(dict(seg_map_path=path,
+                                     hierarchy='pascal_part'))
+    np.testing.assert_array_equal(out['gt_seg_map'], m)
     assert out['seg_fields'] == ['gt_seg_map']
+    two_level = dict(levels=('body', 'part'), background='background',
+                     leaves=('background', 'head'), tree=dict(person=['head']))
+    with pytest.raises(InvalidLabelMapError, match='outside the tree'):
+        LoadHierAnnotations()(dict(seg_map_path=path, hierarchy=two_level))
+
+
+def test_hierarchy_argument_gone():
+    with pytest.raises(TypeError):
+        LoadHierAnnotations(hierarchy='pascal_part')
 
 
 # ---------------------------------------------------------------- images
@@ -179,9 +182,10 @@ def test_grayscale_jpeg_becomes_three_channels(tmp_path):
     assert out['img'].dtype == np.float32
 
 
-def test_grayscale_color_type_refused():
-    with pytest.raises(ValueError, match='3-channel'):
-        LoadHierImageFromFile(color_type='grayscale')
+@pytest.mark.parametrize('flag', ['grayscale', 'color'])
+def test_color_type_refused(flag):
+    with pytest.raises(ValueError, match="color_type.*image_orientation"):
+        LoadHierImageFromFile(color_type=flag)
 
 
 @pytest.mark.parametrize('content', [b'not a jpeg at all', b''])

@@ -168,7 +168,7 @@ def test_convert_pixel_by_pixel(voc, tmp_path, layout, ids, hier):
     # the converted dataset loads with exact values
     cls = PascalPartDataset if layout == 'pascal_part' else \
         PascalPersonPartDataset
-    ds = cls(data_root=str(out), ann_file='',
+    ds = cls(data_root=str(out), ann_file='', hierarchy=hier,
              pipeline=[dict(type='LoadHierImageFromFile'),
                        dict(type='LoadHierAnnotations')])
     assert ds.metainfo['classes'][ids['head']] == 'head'
@@ -190,9 +190,10 @@ def test_unknown_part_and_wrong_size_name_the_file(voc):
                             [('tail', _box(0, 5, 0, 5))])])
     _, objs = load_pascal_part_mat(str(bad))
     with pytest.raises(ValueError, match=r"bad\.mat.*'tail'"):
-        person_label_map(objs, (H, W), source=str(bad))
+        person_label_map(objs, (H, W), 'pascal_part', source=str(bad))
     with pytest.raises(ValueError, match=r'bad\.mat.*24x32.*image is 10x10'):
-        person_label_map(objs, (10, 10), source=str(bad))
+        person_label_map(objs, (10, 10), 'pascal_part',
+                         source=str(bad))
     (voc / 'junk.mat').write_bytes(b'not a mat file')
     with pytest.raises(OSError, match=r'junk\.mat'):
         load_pascal_part_mat(str(voc / 'junk.mat'))

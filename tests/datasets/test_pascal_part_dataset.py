@@ -23,6 +23,8 @@ LOAD = [dict(type='LoadHierImageFromFile'), dict(type='LoadHierAnnotations')]
 
 
 def _dataset(root, ann='train_id.txt', pipeline=None, **kw):
+    if 'metainfo' not in kw:
+        kw.setdefault('hierarchy', 'pascal_part')
     return PascalPartDataset(
         data_root=str(root), ann_file=ann,
         pipeline=LOAD if pipeline is None else pipeline, **kw)
@@ -144,7 +146,8 @@ def test_hierarchy_from_metainfo_and_conflicting_classes(tmp_path):
     ds = _dataset(tmp_path, metainfo=dict(hierarchy='pascal_person_part'))
     assert ds.metainfo['classes'][1] == 'head'
     with pytest.raises(ValueError, match='differ from the hierarchy'):
-        _dataset(tmp_path, metainfo=dict(classes=('background', 'person')))
+        _dataset(tmp_path, hierarchy='pascal_part',
+                 metainfo=dict(classes=('background', 'person')))
     with pytest.raises(ValueError, match='reduce_zero_label'):
         _dataset(tmp_path, reduce_zero_label=True)
 
@@ -153,7 +156,7 @@ def test_registered_and_buildable_by_name(tmp_path):
     write_pascal_part(tmp_path, ['a'])
     ds = DATASETS.build(
         dict(type='PascalPartDataset', data_root=str(tmp_path),
-             ann_file='train_id.txt', pipeline=LOAD))
+             hierarchy='pascal_part', ann_file='train_id.txt', pipeline=LOAD))
     assert isinstance(ds, PascalPartDataset)
     assert DATASETS.get('PascalPersonPartDataset') is PascalPersonPartDataset
 
@@ -271,6 +274,7 @@ def test_person_part_png_layout(tmp_path):
     masks = _write_person_part(tmp_path)
     ds = PascalPersonPartDataset(
         data_root=str(tmp_path), ann_file='train_id.txt',
+        hierarchy='pascal_person_part',
         pipeline=LOAD + [dict(type='RandomFlip', prob=1.0)])
     assert list(ds.metainfo['classes']) == [
         'background', 'head', 'torso', 'up_hand', 'low_hand', 'up_leg',
@@ -292,14 +296,22 @@ def test_person_part_png_layout(tmp_path):
     assert (out['gt_seg_map'][:3, :3] == 255).all()
 
 
-def test_pipeline_and_dataset_hierarchy_must_agree(tmp_path):
+@pytest.mark.parametrize('cls', [PascalPartDataset, PascalPersonPartDataset])
+def test_no_silent_default_tree(tmp_path, cls):
     write_pascal_part(tmp_path, ['a'])
-    ds = _dataset(tmp_path, pipeline=[
-        dict(type='LoadHierImageFromFile'),
-        dict(type='LoadHierAnnotations', hierarchy='pascal_person_part')
-    ])
-    with pytest.raises(ValueError, match='same `hierarchy`'):
-        ds[0]
+    with pytest.raises(ValueError, match=r"needs the label tree.*hierarchy="):
+        cls(data_root=str(tmp_path), ann_file='train_id.txt', pipeline=LOAD)
+
+
+def test_pipelines_get_tree_and_orientation_from_the_dataset(tmp_path):
+    write_pascal_part(tmp_path, ['a'])
+    ds = _dataset(tmp_path, hierarchy='pascal_person_part',
+                  image_orientation='exif')
+    info = ds.get_data_info(0)
+    assert info['hierarchy'] == ClassHierarchy.build('pascal_person_part')
+    assert info['image_orientation'] == 'exif'
+    with pytest.raises(ValueError, match="image_orientation='sideways'"):
+        _dataset(tmp_path, image_orientation='sideways')
 
 
 # ------------------------------------------------------------- configs

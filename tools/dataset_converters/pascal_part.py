@@ -20,10 +20,20 @@ Example::
 import argparse
 import sys
 
+from mmengine.config import DictAction
+
 from mmhierseg.utils import set_offline_env
 
 
-def parse_args(argv=None):
+def main(argv=None) -> int:
+    """Run the conversion.
+
+    Args:
+        argv (list[str], optional): Command-line arguments.
+
+    Returns:
+        int: 0.
+    """
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('img_dir', help='VOC JPEGImages folder')
     parser.add_argument('mat_dir', help='Pascal-Part Annotations_Part folder')
@@ -31,7 +41,7 @@ def parse_args(argv=None):
     parser.add_argument('--layout', default='pascal_part',
                         choices=['pascal_part', 'person_part'])
     parser.add_argument(
-        '--split', nargs='+', default=None, metavar='NAME=FILE',
+        '--split', nargs='+', action=DictAction, metavar='NAME=FILE',
         help='use these split files (ids without a person are dropped), '
         'e.g. train=train_id.txt val=val_id.txt; default: random split')
     parser.add_argument('--val-ratio', type=float, default=0.2,
@@ -46,29 +56,10 @@ def parse_args(argv=None):
         help='label of person pixels that no part covers (default: '
         'background)')
     parser.add_argument('--no-progress', action='store_true')
-    return parser.parse_args(argv)
-
-
-def main(argv=None) -> int:
-    """Run the conversion.
-
-    Args:
-        argv (list[str], optional): Command-line arguments.
-
-    Returns:
-        int: 0.
-    """
+    args = parser.parse_args(argv)
     set_offline_env()
-    args = parse_args(argv)
     from mmhierseg.datasets.pascal_part_mat import convert_pascal_part
-    splits = None
-    if args.split:
-        splits = {}
-        for item in args.split:
-            if '=' not in item:
-                raise SystemExit(f'--split expects NAME=FILE, got {item!r}')
-            name, fname = item.split('=', 1)
-            splits[name] = fname
+    splits = args.split and {k: str(v) for k, v in args.split.items()}
     summary = convert_pascal_part(
         args.mat_dir,
         args.img_dir,

@@ -4,16 +4,22 @@
 # `data_root` is the one thing to edit. Check the data first with
 #   python tools/check_dataset.py data/Pascal-part
 # The leaf ids and the tree come from `hierarchy` (a preset name or a tree
-# dict, see mmhierseg.ClassHierarchy); the metric reads it from the dataset.
+# dict, see mmhierseg.ClassHierarchy): the dataset hands it to the loading
+# transforms and the metric, so no pipeline names it. Folders and suffixes
+# are the dataset class's defaults (mmhierseg/datasets/layouts.py).
 # The part classes are not left/right specific, so horizontal flips need no
 # label swap.
 dataset_type = 'PascalPartDataset'
 data_root = 'data/Pascal-part/'
 hierarchy = 'pascal_part'
+# EXIF orientation policy (mmhierseg/datasets/images.py): 'raw' ignores the
+# tag (pixels as stored: Pascal-part's masks are in this order); 'exif'
+# applies it (for masks drawn on the displayed image, e.g. in a browser).
+image_orientation = 'raw'
 crop_size = (512, 512)
 train_pipeline = [
     dict(type='LoadHierImageFromFile'),  # grayscale JPEGs -> 3 channels
-    dict(type='LoadHierAnnotations', hierarchy=hierarchy),
+    dict(type='LoadHierAnnotations'),
     dict(
         type='RandomResize',
         scale=(2048, 512),
@@ -28,7 +34,7 @@ test_pipeline = [
     dict(type='LoadHierImageFromFile'),
     dict(type='Resize', scale=(2048, 512), keep_ratio=True),
     # annotations after Resize: metrics are computed at the original size
-    dict(type='LoadHierAnnotations', hierarchy=hierarchy),
+    dict(type='LoadHierAnnotations'),
     dict(type='PackSegInputs')
 ]
 train_dataloader = dict(
@@ -40,11 +46,12 @@ train_dataloader = dict(
         type=dataset_type,
         data_root=data_root,
         hierarchy=hierarchy,
-        data_prefix=dict(img_path='JPEGImages', seg_map_path='gt_masks'),
-        img_suffix='.jpg',
-        seg_map_suffix='.npy',
+        image_orientation=image_orientation,
         ann_file='train_id.txt',
         pipeline=train_pipeline))
+# Every dataset checks its masks (dtype, size, values; check_masks=True)
+# when it is built: a bad validation mask stops training before the first
+# iteration, not at the first validation.
 val_dataloader = dict(
     batch_size=1,
     num_workers=4,
@@ -54,9 +61,7 @@ val_dataloader = dict(
         type=dataset_type,
         data_root=data_root,
         hierarchy=hierarchy,
-        data_prefix=dict(img_path='JPEGImages', seg_map_path='gt_masks'),
-        img_suffix='.jpg',
-        seg_map_suffix='.npy',
+        image_orientation=image_orientation,
         ann_file='val_id.txt',
         pipeline=test_pipeline))
 test_dataloader = val_dataloader

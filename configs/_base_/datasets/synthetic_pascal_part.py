@@ -11,7 +11,7 @@ data_root = 'data/synthetic_pascal_part/'
 crop_size = (256, 256)
 train_pipeline = [
     dict(type='LoadHierImageFromFile'),
-    dict(type='LoadHierAnnotations', hierarchy=_base_.hierarchy),
+    dict(type='LoadHierAnnotations'),
     dict(
         type='RandomResize',
         scale=(1024, 256),
@@ -25,7 +25,7 @@ train_pipeline = [
 test_pipeline = [
     dict(type='LoadHierImageFromFile'),
     dict(type='Resize', scale=(1024, 256), keep_ratio=True),
-    dict(type='LoadHierAnnotations', hierarchy=_base_.hierarchy),
+    dict(type='LoadHierAnnotations'),
     dict(type='PackSegInputs')
 ]
 train_dataloader = dict(
