@@ -203,3 +203,22 @@ def test_browse_dataset_root_and_config(tmp_path, synthetic_root):
         aug = cv2.imread(f)
         panel_w = (aug.shape[1] - 3 * 4) / 4
         assert panel_w == int(panel_w) and 0 < panel_w <= 256
+
+
+def test_make_synthetic_refuses_a_non_empty_target(tmp_path, capsys):
+    """Issue 9 case 6: a user's split must not be overwritten silently."""
+    tool = _tool('make_synthetic_dataset')
+    root = tmp_path / 'real'
+    root.mkdir()
+    (root / 'train_id.txt').write_text('my_precious_id\n')
+    args = [str(root), '--num-train', '2', '--num-val', '1']
+    assert tool.main(args) == 2
+    err = capsys.readouterr().err
+    assert f'{root} is not empty (1 entries: train_id.txt)' in err
+    assert 'nothing was written' in err and '--overwrite' in err
+    assert (root / 'train_id.txt').read_text() == 'my_precious_id\n'
+    assert sorted(os.listdir(root)) == ['train_id.txt']
+    # an empty or new folder is fine; --overwrite replaces on purpose
+    assert tool.main([str(tmp_path / 'new')] + args[1:]) == 0
+    assert tool.main(args + ['--overwrite']) == 0
+    assert 'my_precious_id' not in (root / 'train_id.txt').read_text()
