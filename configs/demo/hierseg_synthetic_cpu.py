@@ -184,3 +184,10 @@ custom_hooks = [
 ]
 env_cfg = dict(cudnn_benchmark=False)
 randomness = dict(seed=0)
+
+# Watch a few fixed validation images improve: every 100 iterations, their
+# panels (input, prediction and ground truth of every level, class legend)
+# go to the MLflow run (artifacts val_<image>_iter<step>.png; `mlflow ui`)
+# and to <work_dir>/<timestamp>/vis_data/vis_image.
+custom_hooks.append(
+    dict(type='ValSamplesVisHook', interval=100, num_samples=4))
