@@ -16,8 +16,8 @@ Recipes:
   decoders' input channels to match (everything else shared).
 
 The budget: ``--iters`` training iterations (the poly schedule ends there;
-the unfreezing stages keep their lengths) and the first ``--val-size``
-validation images. ``--val-size 0`` keeps them all; ``--iters 0`` keeps the
+the unfreezing stages keep their lengths), the first ``--val-size``
+validation images and ``--threads`` torch threads per run. ``--val-size 0`` keeps them all; ``--iters 0`` keeps the
 config's. Each run's metrics go to ``WORK/<recipe>_seed<S>/metrics.json``;
 runs with a metrics file are not repeated (rerun to resume a study).
 """
@@ -58,6 +58,8 @@ def parse_args(argv=None):
     p.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2, 3, 4])
     p.add_argument('--iters', type=int, default=400)
     p.add_argument('--val-size', type=int, default=100)
+    p.add_argument('--threads', type=int, default=0,
+                   help='torch threads per run (0: torch default)')
     p.add_argument('--work-dir', default='work_dirs/seed_study')
     p.add_argument('--run', nargs=2, metavar=('RECIPE', 'SEED'),
                    help=argparse.SUPPRESS)  # one run, in this process
@@ -88,6 +90,9 @@ def run_one(args, recipe: str, seed: int) -> dict:
     import mmhierseg  # noqa: F401
     from mmengine.config import Config
     from mmengine.runner import Runner
+    if args.threads > 0:
+        import torch
+        torch.set_num_threads(args.threads)
 
     cfg = Config.fromfile(args.config)
     if recipe == 'old':
@@ -112,7 +117,8 @@ def run_one(args, recipe: str, seed: int) -> dict:
     hub = runner.message_hub
     out = {k: float(hub.get_scalar(f'val/{k}').current()) for k in LEVELS}
     out.update(recipe=recipe, seed=seed, iters=cfg.train_cfg.max_iters,
-               val_size=args.val_size, train_s=round(time.time() - start))
+               val_size=args.val_size, threads=args.threads,
+               train_s=round(time.time() - start))
     with open(osp.join(cfg.work_dir, 'metrics.json'), 'w') as f:
         json.dump(out, f, indent=1)
     return out
