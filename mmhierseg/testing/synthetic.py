@@ -35,7 +35,7 @@ grayscale, JPEG). Each image has its own random stream derived from
 import os
 import os.path as osp
 import time
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -45,6 +45,9 @@ from mmhierseg.datasets.checks import level_shares
 from mmhierseg.datasets.layouts import get_layout
 from mmhierseg.datasets.pascal_part_mat import (PERSON_PART_TO_LEAF,
                                                write_label_map)
+from mmhierseg.models.stems.prior_files import save_priors
+from .synthetic_priors import (ORACLE_SOURCE, degrade_priors, oracle_person,
+                               oracle_priors)
 
 __all__ = ['make_synthetic_dataset', 'render_sample', 'format_summary']
 
@@ -438,8 +441,10 @@ def _person_colours(rng, grey_level: float) -> Tuple[np.ndarray, np.ndarray]:
 
 def _paint_person(rng, img: np.ndarray, label: np.ndarray, leaf_of: np.ndarray,
                   cx: float, pelvis_y: float, height: float, rot: float,
-                  pose: str, view: str, draw_legs: bool) -> int:
-    """Draw one person into img/label; returns the number of pixels drawn."""
+                  pose: str, view: str, draw_legs: bool,
+                  people: Optional[list] = None) -> int:
+    """Draw one person into img/label; returns the number of pixels drawn.
+    A drawn person's COCO keypoints and box are appended to ``people``."""
     h, w = label.shape
     sk = _skeleton(rng, pose, view)
     c, s = np.cos(np.deg2rad(rot)), np.sin(np.deg2rad(rot))
@@ -482,6 +487,10 @@ def _paint_person(rng, img: np.ndarray, label: np.ndarray, leaf_of: np.ndarray,
     crop = img[y0:y1, x0:x1]
     crop[drawn] = np.clip(rgb[drawn], 0, 255).astype(np.uint8)
     label[y0:y1, x0:x1][drawn] = leaf_of[pl[drawn]]
+    if people is not None:  # the pose oracle (no random numbers drawn)
+        people.append(
+            oracle_person(sk, view, draw_legs, to_px, pl, (x0, y0),
+                          list(leaf_of), _PIECES))
     return n
 
 
@@ -538,12 +547,13 @@ def render_sample(rng: np.random.Generator,
     Returns:
         tuple: ``img`` (uint8 RGB HxWx3, or HxW when grayscale), ``label``
         (uint8 HxW leaf ids) and ``info`` (dict: ``num_people``,
-        ``closeup``, ``grayscale``).
+        ``closeup``, ``grayscale``, ``people``: per drawn person its
+        COCO-17 ``keypoints``, view-``hidden`` flags and ``box``).
     """
     hierarchy = ClassHierarchy.build(hierarchy)
     for _ in range(5):  # every image shows someone (like the real data)
-        img, label, n_people, closeup = _render_scene(rng, hierarchy,
-                                                      closeup_prob)
+        img, label, n_people, closeup, drawn = _render_scene(
+            rng, hierarchy, closeup_prob)
         if (label != hierarchy.background_leaf).any():
             break
     img = _photometric(rng, img)
@@ -551,7 +561,7 @@ def render_sample(rng: np.random.Generator,
     if grayscale:
         img = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
     return img, label, dict(num_people=n_people, closeup=closeup,
-                            grayscale=grayscale)
+                            grayscale=grayscale, people=drawn)
 
 
 def _leaf_table(hierarchy: ClassHierarchy) -> np.ndarray:
@@ -614,16 +624,17 @@ def _render_scene(rng, hierarchy: ClassHierarchy, closeup_prob: float):
             cx = w * rng.uniform(0.02, 0.98)
             people.append((pelvis_y, cx, height, rot, str(pose), True))
     people.sort(key=lambda p: p[0] + 0.5 * p[2])  # far (higher) first
+    drawn = []
     for pelvis_y, cx, height, rot, pose, legs in people:
         view = str(rng.choice(['front', 'back', 'side'], p=[0.6, 0.15,
                                                              0.25]))
         if pose in ('walk', 'sit', 'crouch') and rng.random() < 0.5:
             view = 'side'
         _paint_person(rng, img, label, leaf_of, cx, pelvis_y, height, rot,
-                      pose, view, legs)
+                      pose, view, legs, drawn)
     if rng.random() < 0.25:
         _occluder(rng, img, label, hierarchy.background_leaf)
-    return img, label, len(people), closeup
+    return img, label, len(people), closeup, drawn
 
 
 def _photometric(rng, img: np.ndarray) -> np.ndarray:
@@ -647,6 +658,8 @@ def make_synthetic_dataset(out_dir: str,
                            grayscale_prob: float = 0.1,
                            jpeg_quality: Tuple[int, int] = (75, 95),
                            id_prefix: str = 'synth',
+                           priors: bool = True,
+                           prior_degrade: Optional[dict] = None,
                            verbose: bool = False) -> dict:
     """Write a synthetic dataset in the Pascal-part (or Person-Part) layout.
 
@@ -666,6 +679,11 @@ def make_synthetic_dataset(out_dir: str,
         grayscale_prob (float): Share of grayscale JPEGs.
         jpeg_quality (tuple[int, int]): Range of JPEG qualities.
         id_prefix (str): Image ids are ``<prefix>_<index:06d>``.
+        priors (bool): Also write oracle pose priors, ``priors/<id>.npz``
+            (see :mod:`mmhierseg.testing.synthetic_priors`). Defaults to
+            True.
+        prior_degrade (dict, optional): ``jitter``, ``drop``, ``miss`` of
+            :func:`degrade_priors` (own random stream per image).
         verbose (bool): Print a summary.
 
     Returns:
@@ -707,6 +725,16 @@ def make_synthetic_dataset(out_dir: str,
             f.write(buf.tobytes())
         write_label_map(label, osp.join(mask_dir,
                                         img_id + lay['mask_suffix']))
+        if priors:
+            found = oracle_priors(info['people'], label,
+                                  hierarchy.background_leaf)
+            source = ORACLE_SOURCE
+            if prior_degrade:
+                found = degrade_priors(found, np.random.default_rng(
+                    [seed, i, 1]), **prior_degrade)
+                source = dict(ORACLE_SOURCE, degrade=dict(prior_degrade))
+            save_priors(osp.join(out_dir, 'priors', img_id + '.npz'), found,
+                        source)
         c = np.bincount(label.ravel(), minlength=256)
         counts += c[:hierarchy.num_leaves]
         no_lower += int(bool(lower) and c[lower].sum() == 0)

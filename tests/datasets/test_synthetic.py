@@ -27,7 +27,8 @@ def test_layout_files_and_split_quirks(synthetic_root):
     root, info = synthetic_root
     ids = [f'synth_{i:06d}' for i in range(14)]
     assert sorted(os.listdir(root)) == [
-        'JPEGImages', 'classes.txt', 'gt_masks', 'train_id.txt', 'val_id.txt'
+        'JPEGImages', 'classes.txt', 'gt_masks', 'priors', 'train_id.txt',
+        'val_id.txt'
     ]
     assert sorted(os.listdir(root / 'JPEGImages')) == \
         [i + '.jpg' for i in ids]
@@ -139,7 +140,7 @@ def test_masks_match_exactly_what_is_drawn(monkeypatch):
     tree = ClassHierarchy.build('pascal_part')
     checked = 0
     for i in range(12):
-        img, label, _, _ = synthetic._render_scene(
+        img, label, _, _, _ = synthetic._render_scene(
             np.random.default_rng([2, i]), tree, 0.22)
         painted = (img != magic).any(axis=2)
         np.testing.assert_array_equal(painted, label != 0)
