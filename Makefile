@@ -77,3 +77,6 @@ demo: install
 	print('  store:', i['tracking_uri']); \
 	print('  browse: $(PY) -m mlflow ui --backend-store-uri', i['tracking_uri']); \
 	print('test metrics: $(DEMO_WORK)/test_metrics.json')"
+	@# where the encoder's weights came from, as the training run logged it
+	@grep -h -o "SMPEncoder .*weights from.*" \
+	    "$$(ls -t $(DEMO_WORK)/*/*.log | head -n 1)" | head -n 1

@@ -17,9 +17,10 @@ Recipes:
 
 The budget: ``--iters`` training iterations (the poly schedule ends there;
 the unfreezing stages keep their lengths), the first ``--val-size``
-validation images and ``--threads`` torch threads per run. ``--val-size 0`` keeps them all; ``--iters 0`` keeps the
-config's. Each run's metrics go to ``WORK/<recipe>_seed<S>/metrics.json``;
-runs with a metrics file are not repeated (rerun to resume a study).
+validation images and ``--threads`` torch threads per run.
+``--val-size 0`` keeps them all; ``--iters 0`` keeps the config's. Each
+run's metrics go to ``WORK/<recipe>_seed<S>/metrics.json``; runs with a
+metrics file are not repeated (rerun to resume a study).
 """
 import argparse
 import json

@@ -48,8 +48,9 @@ class SMPEncoder(BaseModule):
             ``'tu-tf_efficientnet_lite0'``, input ``(x - 127) / 128``); an
             smp weight name (``'imagenet'``, ``'ssl'``, ...; downloaded by
             smp, needs the network); or the path to a local checkpoint
-            (``.pth``/``.pt`` state dict, possibly wrapped in ``state_dict``/``model`` and
-            prefixed by ``backbone.``/``encoder.``, or ``.safetensors``),
+            (``.pth``/``.pt`` state dict, possibly wrapped in
+            ``state_dict``/``model`` and prefixed by ``backbone.``/
+            ``encoder.``, or ``.safetensors``),
             for smp and ``tu-`` encoders alike. A ``tu-`` checkpoint may be
             the timm classification model (its head is dropped) or, for
             EfficientNets, in efficientnet-pytorch naming (renamed by
