@@ -55,6 +55,8 @@ class LoadPoseAnnotations(BaseTransform):
     - gt_pose_prior (np.uint8, ``(H, W, len(channels))``, 0 or 1)
     - seg_fields (``'gt_pose_prior'`` appended)
     - pose_prior_channels
+    - pose_prior_source (``'pose model'``, ``'synthetic_oracle'``,
+      ``'coco_keypoints'``)
 
     Args:
         channels (Sequence[str]): As the stem's ``channels``.
@@ -100,7 +102,7 @@ class LoadPoseAnnotations(BaseTransform):
                 already resized or cropped.
         """
         path = prior_path(results['img_path'], self.prior_dir)
-        priors, _ = load_priors(path)
+        priors, source = load_priors(path)
         height, width = results['img_shape'][:2]
         ori = tuple(results.get('ori_shape', (height, width))[:2])
         if (height, width) != ori:
@@ -115,6 +117,10 @@ class LoadPoseAnnotations(BaseTransform):
                            self.part_widths, path)
         results[PRIOR_KEY] = np.ascontiguousarray(maps.transpose(1, 2, 0))
         results['pose_prior_channels'] = self.channels
+        settings = source.get('settings')
+        results['pose_prior_source'] = str(
+            settings.get('kind', 'pose model') if isinstance(
+                settings, dict) else 'pose model')
         fields = results.setdefault('seg_fields', [])
         if PRIOR_KEY not in fields:
             fields.append(PRIOR_KEY)
@@ -129,7 +135,7 @@ class LoadPoseAnnotations(BaseTransform):
 class PackPoseSegInputs(PackSegInputs):
     """mmseg's ``PackSegInputs``, plus ``gt_pose_prior`` as the sample's
     ``pose_prior`` (``PixelData``, ``(C, h, w)`` uint8; metainfo
-    ``channels``). Without priors in ``results`` it packs exactly what
+    ``channels`` and ``source``). Without priors in ``results`` it packs exactly what
     ``PackSegInputs`` packs.
 
     Args:
@@ -157,7 +163,8 @@ class PackPoseSegInputs(PackSegInputs):
                 PixelData(
                     data=data,
                     metainfo=dict(
-                        channels=tuple(results['pose_prior_channels'])))
+                        channels=tuple(results['pose_prior_channels']),
+                        source=results.get('pose_prior_source', '')))
             })
         return packed
 

@@ -108,6 +108,7 @@ class PosePriorStem(BaseModule):
         self._init_fuse()
         self.num_images = self.num_empty_images = self.num_sam_failures = 0
         self._logged_at = None
+        self._sources = set()
 
     def _init_fuse(self) -> None:
         """Identity on RGB, zero on the priors and the bias."""
@@ -156,10 +157,22 @@ class PosePriorStem(BaseModule):
                     f'the data carries prior channels {names}, the stem '
                     f'expects {self.channels}; set the same `channels` in '
                     'LoadPoseAnnotations and model.stem')
+            self._log_source(prior.metainfo.get('source', ''))
             data = prior.data.to(inputs.device, inputs.dtype)
             h, w = data.shape[-2:]
             maps.append(F.pad(data, (0, width - w, 0, height - h)))
         return torch.cat([inputs, torch.stack(maps)], dim=1)
+
+    def _log_source(self, source: str) -> None:
+        """Say once per source where the batch's priors come from."""
+        if source in self._sources:
+            return
+        self._sources.add(source)
+        note = ' (ORACLE keypoints: drawn by the synthetic generator, not ' \
+            'found by a pose model)' if 'oracle' in source else ''
+        MMLogger.get_current_instance().info(
+            f'PosePriorStem: prior channels {self.channels} come from the '
+            f"data, made by: {source or 'unknown'}{note}")
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         """Fuse the image with its prior maps.

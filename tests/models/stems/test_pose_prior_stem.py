@@ -323,7 +323,7 @@ def test_mmpose_backend_missing_says_how_to_install(make_stem, monkeypatch):
             channels=('head', )).detector.pose_backend
 
 
-def test_stem_in_hier_encoder_decoder_train_step(make_stem):
+def test_stem_in_hier_encoder_decoder_train_step(make_stem, monkeypatch):
     from mmengine.optim import OptimWrapper
     from mmengine.registry import init_default_scope
     from mmengine.structures import PixelData
@@ -419,7 +419,11 @@ def test_stem_in_hier_encoder_decoder_train_step(make_stem):
         prior = torch.zeros(6, H - 3, W - 5, dtype=torch.uint8)
         prior[1, :10, :20] = 1
         sample.pose_prior = PixelData(
-            data=prior, metainfo=dict(channels=stem.channels))
+            data=prior,
+            metainfo=dict(channels=stem.channels, source='synthetic_oracle'))
+    logger = MMLogger.get_current_instance()
+    messages = []
+    monkeypatch.setattr(logger, 'info', messages.append)
     batch = model.data_preprocessor(
         dict(inputs=inputs, data_samples=samples), True)
     x = stem.attach_priors(batch['inputs'], batch['data_samples'])
@@ -430,6 +434,8 @@ def test_stem_in_hier_encoder_decoder_train_step(make_stem):
         dict(inputs=inputs, data_samples=samples), optim)
     assert torch.isfinite(log_vars['loss'])
     assert len(stem.detector.pose_backend.calls) == calls
+    # said once: the priors are an oracle's
+    assert len(messages) == 1 and 'ORACLE keypoints' in messages[0]
     samples[0].pose_prior.set_metainfo(dict(channels=('head', )))
     with pytest.raises(ValueError, match='prior channels'):
         model.train_step(dict(inputs=inputs, data_samples=samples), optim)
