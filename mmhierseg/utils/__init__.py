@@ -1,4 +1,8 @@
 from .mmcv_compat import has_mmcv_ops, install_mmcv_ext_placeholder
 from .offline import set_offline_env
+from .preflight import preflight
 
-__all__ = ['has_mmcv_ops', 'install_mmcv_ext_placeholder', 'set_offline_env']
+__all__ = [
+    'has_mmcv_ops', 'install_mmcv_ext_placeholder', 'set_offline_env',
+    'preflight'
+]
