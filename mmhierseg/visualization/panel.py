@@ -78,10 +78,11 @@ def overlay(image: np.ndarray, label_map: np.ndarray, palette: Sequence,
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
-def _legend(hierarchy: ClassHierarchy, present: List[set],
-            width: int) -> Tuple[np.ndarray, list]:
-    """One wrapped legend block: per level, a swatch and name per class."""
-    scale, thick = _font(min(width, 900) / 2)
+def _legend(hierarchy: ClassHierarchy, present: List[set], width: int,
+            cell_width: int) -> Tuple[np.ndarray, list]:
+    """One wrapped legend block: per level, a swatch and name per class
+    (in the titles' font size)."""
+    scale, thick = _font(cell_width)
     (_, th), base = cv2.getTextSize('Ag', _FONT, scale, thick)
     line_h, sw = th + base + 10, th + base
     items, lines, x, line = [], [], 6, 0
@@ -178,7 +179,7 @@ def draw_panel(image: np.ndarray,
         y += row_h + 4
         grid.append(np.full((4, grid[-1].shape[1], 3), 255, np.uint8))
     body = np.concatenate(grid[:-1], axis=0)
-    legend, items = _legend(hierarchy, present, body.shape[1])
+    legend, items = _legend(hierarchy, present, body.shape[1], size[0])
     for c in cells:
         x0, y0, x1, y1 = c['box']
         c['box'] = (x0, y0 + legend.shape[0], x1, y1 + legend.shape[0])
