@@ -4,30 +4,16 @@
 # for 1,000 images on one core):
 #   python tools/make_synthetic_dataset.py data/synthetic_pascal_part \
 #       --num-train 800 --num-val 200
-# Small crops (256) keep CPU training cheap.
+# Small images and crops (256) keep CPU training cheap.
 _base_ = ['./pascal_part.py']
 
 data_root = 'data/synthetic_pascal_part/'
 crop_size = (256, 256)
-train_pipeline = [
-    dict(type='LoadHierImageFromFile'),
-    dict(type='LoadHierAnnotations'),
-    dict(
-        type='RandomResize',
-        scale=(1024, 256),
-        ratio_range=(0.5, 2.0),
-        keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackSegInputs')
-]
-test_pipeline = [
-    dict(type='LoadHierImageFromFile'),
-    dict(type='Resize', scale=(1024, 256), keep_ratio=True),
-    dict(type='LoadHierAnnotations'),
-    dict(type='PackSegInputs')
-]
+train_pipeline = _base_.train_pipeline
+train_pipeline[2].update(scale=(1024, 256))  # RandomResize
+train_pipeline[3].update(crop_size=crop_size)  # RandomCrop
+test_pipeline = _base_.test_pipeline
+test_pipeline[1].update(scale=(1024, 256))  # Resize
 train_dataloader = dict(
     num_workers=2,
     persistent_workers=False,
