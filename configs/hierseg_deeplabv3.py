@@ -3,7 +3,7 @@
 #   maps -> 1x1 fusion conv) -> frozen SMP ResNet34 encoder (ImageNet,
 #   output stride 8) -> three ASPP decoders (body 2 / half 3 / part 7
 #   classes) -> per-level cross-entropy, weighted 0.34 / 0.25 / 0.4,
-#   trained in stages (StagedUnfreezeHook).
+#   trained level by level, then all levels (StagedUnfreezeHook).
 #
 # The one thing to edit: `data_root` (JPEGImages/, gt_masks/, train_id.txt,
 # val_id.txt). The pose priors are data: compute them once per image (whole
@@ -12,7 +12,7 @@
 #   python tools/precompute_priors.py configs/hierseg_deeplabv3.py
 #   python tools/train.py configs/hierseg_deeplabv3.py
 #   python tools/test.py configs/hierseg_deeplabv3.py \
-#       work_dirs/hierseg_deeplabv3/best_mIoU2_iter_*.pth --json-out m.json
+#       work_dirs/hierseg_deeplabv3/best_mIoU_leaf_iter_*.pth --json-out m.json
 #   bash tools/dist_train.sh configs/hierseg_deeplabv3.py 4
 # Training refuses to start when priors are missing or were made by other
 # weights/settings than model.stem's. Own keypoints (COCO format):
@@ -59,6 +59,8 @@ test_dataloader = val_dataloader
 
 model = dict(
     hierarchy=_base_.hierarchy,  # the tree, named once in the dataset config
+    decode_head=dict(
+        loss_decode=dict(level_weights=dict(body=0.34, half=0.25, part=0.4))),
     stem=dict(
         type='PosePriorStem',
         pose=dict(
@@ -71,40 +73,17 @@ model = dict(
         channels=prior_channels,
         out_channels=3))  # what the (frozen, pretrained) encoder expects
 
-# The original schedule: each branch alone on its own loss, then every
-# branch and the stem's fusion conv on the weighted sum. The encoder stays
-# frozen throughout (model.backbone.frozen=True); to fine-tune it as well,
-# set frozen=False and add 'backbone' to the last stage.
+# The original schedule, built from the tree: each level's branch alone on
+# its own loss for 2000 iterations, then every branch and the stem's fusion
+# conv on the loss's level_weights. The encoder stays frozen throughout
+# (model.backbone.frozen=True); to fine-tune it as well, set frozen=False and
+# add 'backbone' to extra_trainable.
 custom_hooks = [
     dict(
         type='StagedUnfreezeHook',
         by='iter',
-        stages=[
-            dict(
-                name='body branch',
-                begin=0,
-                end=2000,
-                trainable=['decode_head.branches.body'],
-                loss_weights=dict(body=1.0, half=0.0, part=0.0)),
-            dict(
-                name='half branch',
-                begin=2000,
-                end=4000,
-                trainable=['decode_head.branches.half'],
-                loss_weights=dict(body=0.0, half=1.0, part=0.0)),
-            dict(
-                name='part branch',
-                begin=4000,
-                end=6000,
-                trainable=['decode_head.branches.part'],
-                loss_weights=dict(body=0.0, half=0.0, part=1.0)),
-            dict(
-                name='all branches + stem',
-                begin=6000,
-                end=None,
-                trainable=['decode_head.branches', 'stem.fuse'],
-                loss_weights=dict(body=0.34, half=0.25, part=0.4)),
-        ])
+        stage_length=2000,
+        extra_trainable=['stem.fuse'])
 ]
 
 # multi-scale + flip test-time augmentation (tools/test.py --tta)

@@ -75,6 +75,15 @@ def _names(value, what: str) -> Tuple[str, ...]:
     return tuple(value)
 
 
+def _plain(x):
+    """Plain dicts/lists/tuples (no ConfigDict), safe to pickle anywhere."""
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return type(x)(_plain(v) for v in x)
+    return x
+
+
 def _is_int(x) -> bool:
     return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
 
@@ -105,7 +114,7 @@ class ClassHierarchy:
         if unknown or missing:
             raise ValueError(f'ClassHierarchy: unknown keys {unknown}, missing'
                              f' keys {missing}; allowed: {", ".join(_KEYS)}')
-        self._cfg = copy.deepcopy(dict(cfg))
+        self._cfg = _plain(cfg)
         self.level_names: Tuple[str, ...] = _names(cfg['levels'], 'levels')
         if len(set(self.level_names)) != len(self.level_names):
             raise ValueError(f'duplicate level names in {self.level_names}')

@@ -214,3 +214,13 @@ def test_repr_names_levels_and_leaf_order():
     ppp = repr(ClassHierarchy.build('pascal_person_part'))
     assert 'body=2, half=3, part=7' in pp and pp != ppp
     assert "'low_hand', 'torso'" in pp
+
+
+def test_config_dict_tree_is_stored_as_plain_containers():
+    """A tree from a config (ConfigDict) pickles without mmengine classes,
+    so checkpoints whose meta carries it load with weights_only=True."""
+    from mmengine.config import ConfigDict
+    h = ClassHierarchy(ConfigDict(_tree()))
+    d = h.to_dict()
+    assert type(d) is dict and type(d['tree']) is dict
+    assert b'mmengine' not in pickle.dumps(d)

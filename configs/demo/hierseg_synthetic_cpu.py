@@ -78,7 +78,7 @@ model = dict(
             align_corners=False),
         loss_decode=dict(
             type='HierarchicalLoss',
-            level_weights=[0.34, 0.25, 0.4],
+            level_weights=dict(body=0.34, half=0.25, part=0.4),
             # background is ~80 % of the pixels: up-weight the rarer classes
             # (about the square root of the inverse pixel share, capped at 5;
             # class order as in ClassHierarchy.classes(level))
@@ -146,41 +146,16 @@ default_hooks = dict(
         by_epoch=False,
         interval=650,
         max_keep_ckpts=2,
-        save_best='mIoU2',
+        save_best='mIoU_leaf',
         rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook'))
+    visualization=dict(type='SegVisualizationHook'),
+    hierarchy_check=dict(type='HierarchyCheckHook'))
 
+# the original schedule, built from the tree: each level's branch alone on
+# its own loss for `stage_iters`, then all three on the loss's level_weights
 custom_hooks = [
-    dict(
-        type='StagedUnfreezeHook',
-        by='iter',
-        stages=[
-            dict(
-                name='body branch',
-                begin=0,
-                end=stage_iters,
-                trainable=['decode_head.branches.body'],
-                loss_weights=dict(body=1.0, half=0.0, part=0.0)),
-            dict(
-                name='half branch',
-                begin=stage_iters,
-                end=2 * stage_iters,
-                trainable=['decode_head.branches.half'],
-                loss_weights=dict(body=0.0, half=1.0, part=0.0)),
-            dict(
-                name='part branch',
-                begin=2 * stage_iters,
-                end=3 * stage_iters,
-                trainable=['decode_head.branches.part'],
-                loss_weights=dict(body=0.0, half=0.0, part=1.0)),
-            dict(
-                name='all branches',
-                begin=3 * stage_iters,
-                end=None,
-                trainable=['decode_head.branches'],
-                loss_weights=dict(body=0.34, half=0.25, part=0.4)),
-        ])
+    dict(type='StagedUnfreezeHook', by='iter', stage_length=stage_iters)
 ]
 env_cfg = dict(cudnn_benchmark=False)
 randomness = dict(seed=0)

@@ -6,6 +6,7 @@ _base_ = ['mmseg::deeplabv3/deeplabv3_r50-d8_4xb4-40k_voc12aug-512x512.py']
 custom_imports = dict(imports=['mmhierseg'], allow_failed_imports=False)
 
 hierarchy = 'pascal_part'
+level_weights = dict(body=0.34, half=0.25, part=0.4)  # decode and aux heads
 norm_cfg = dict(type='SyncBN', requires_grad=True)  # as in mmseg's config
 crop_size = (512, 512)
 
@@ -28,7 +29,7 @@ model = dict(
             norm_cfg=norm_cfg,
             align_corners=False),
         loss_decode=dict(
-            type='HierarchicalLoss', level_weights=[0.34, 0.25, 0.4])),
+            type='HierarchicalLoss', level_weights=level_weights)),
     # mmseg's FCN auxiliary head on stage 3, made hierarchical as well
     auxiliary_head=dict(
         _delete_=True,
@@ -46,8 +47,10 @@ model = dict(
             align_corners=False),
         loss_decode=dict(
             type='HierarchicalLoss',
-            level_weights=[0.34, 0.25, 0.4],
+            level_weights=level_weights,
             loss_weight=0.4)))
+# fail at start-up if the model's tree and the datasets' trees differ
+default_hooks = dict(hierarchy_check=dict(type='HierarchyCheckHook'))
 # flip/multi-scale TTA (tools/test.py --tta) that keeps every level
 tta_model = dict(type='HierSegTTAModel')
 

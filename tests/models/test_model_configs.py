@@ -23,10 +23,10 @@ HIER = ClassHierarchy.build('pascal_part')
 def test_base_model_config_defaults_and_train_step():
     cfg = Config.fromfile(BASE_MODEL)
     m = cfg.model
-    # the tree is named once (model.hierarchy); the segmentor hands it to
-    # the head and the loss
-    assert m.hierarchy == 'pascal_part'
-    assert 'hierarchy' not in m.decode_head
+    # no default tree: the top-level config names it (model.hierarchy) and
+    # the segmentor hands it to the head and the loss
+    assert 'hierarchy' not in m and 'hierarchy' not in m.decode_head
+    assert 'level_weights' not in m.decode_head.loss_decode  # uniform
     assert (m.backbone.name, m.backbone.weights, m.backbone.output_stride,
             m.backbone.frozen) == ('resnet34', 'imagenet', 8, True)
     assert m.decode_head.decoder.type == 'ASPPHead'
@@ -36,8 +36,11 @@ def test_base_model_config_defaults_and_train_step():
         'model.backbone.weights': None,
         'model.decode_head.decoder.channels': 16
     })
+    with pytest.raises(ValueError, match='no label tree'):
+        build(cfg.model)
+    cfg.model.hierarchy = 'pascal_part'  # what a top-level config adds
     model = build(cfg.model)
-    assert [b.num_classes for b in model.decode_head.branches.values()] == \
+    assert [b.num_classes for b in model.decode_head.branches] == \
         HIER.num_classes
     model.train()
     optim = OptimWrapper(
@@ -137,14 +140,14 @@ def test_example_config_inherits_mmseg_and_runs_in_a_runner(tmp_path):
         k for k, v in model.state_dict().items()
         if not torch.equal(before[k], v)
     ]
-    assert any(k.startswith('decode_head.branches.part.') for k in changed)
-    assert any(k.startswith('auxiliary_head.branches.body.') for k in changed)
+    assert any(k.startswith('decode_head.branches.2.') for k in changed)
+    assert any(k.startswith('auxiliary_head.branches.0.') for k in changed)
     scalars = runner.message_hub.log_scalars
     for key in ('train/decode.loss_part', 'train/aux.loss_body'):
         assert np.isfinite(scalars[key].current()), key
 
     metrics = runner.test()
-    assert set(metrics) >= {'mIoU0', 'mIoU1', 'mIoU2'}
+    assert set(metrics) >= {'mIoU0', 'mIoU1', 'mIoU2', 'mIoU_leaf'}
     assert all(0 <= metrics[k] <= 100 for k in ('mIoU0', 'mIoU1', 'mIoU2'))
 
 
@@ -174,6 +177,7 @@ def test_example_config_tta_as_tools_test_does_it(tmp_path):
 def test_base_config_layout_switch(layout):
     cfg = Config.fromfile(BASE_MODEL)
     cfg.merge_from_dict({
+        'model.hierarchy': 'pascal_part',
         'model.backbone.weights': None,
         'model.backbone.name': 'resnet18',
         'model.decode_head.layout': layout,

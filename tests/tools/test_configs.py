@@ -26,14 +26,14 @@ def _validate_hook(cfg, model):
          if h['type'] == 'StagedUnfreezeHook'][0])
     hook_cfg.pop('type')
     hook = StagedUnfreezeHook(**hook_cfg)
-    hook.before_run(
+    hook.before_train(
         types.SimpleNamespace(
             model=model,
-            _train_loop=None,
+            train_loop=types.SimpleNamespace(max_iters=cfg.train_cfg.max_iters),
             iter=0,
             epoch=0,
             message_hub=MessageHub.get_instance('config_test'),
-            visualizer=None))
+            visualizer=types.SimpleNamespace(add_scalars=lambda *a, **k: 0)))
     return hook
 
 
@@ -46,14 +46,14 @@ def test_main_config_composes_and_its_stages_fit_the_model():
     assert cfg.model.stem.type == 'PosePriorStem'
     assert cfg.model.backbone.frozen is True
     assert cfg.val_evaluator.type == 'HierarchicalIoUMetric'
-    assert cfg.default_hooks.checkpoint.save_best == 'mIoU2'
+    assert cfg.default_hooks.checkpoint.save_best == 'mIoU_leaf'
+    assert cfg.default_hooks.hierarchy_check.type == 'HierarchyCheckHook'
     assert cfg.model_wrapper_cfg.find_unused_parameters is True
     mlflow = [b for b in cfg.visualizer.vis_backends
               if b['type'] == 'HierMLflowVisBackend']
     assert len(mlflow) == 1
-    stages = cfg.custom_hooks[0].stages
-    assert [s['loss_weights'] for s in stages][-1] == dict(
-        body=0.34, half=0.25, part=0.4)
+    # the schedule is not spelled out: the hook builds it from the tree
+    assert 'stages' not in cfg.custom_hooks[0]
     # build offline: no encoder weights, the pose model from its yaml
     model_cfg = copy.deepcopy(cfg.model)
     model_cfg.backbone.weights = None
@@ -65,14 +65,22 @@ def test_main_config_composes_and_its_stages_fit_the_model():
     init_default_scope('mmseg')  # as the runner does (default_scope)
     model = MODELS.build(model_cfg)
     hook = _validate_hook(cfg, model)
-    assert hook.stages[-1]['trainable'] == ['decode_head.branches',
-                                            'stem.fuse']
+    assert hook.stages[-1]['trainable'] == [
+        'decode_head.branches.0', 'decode_head.branches.1',
+        'decode_head.branches.2', 'stem.fuse'
+    ]
+    # the last stage runs on the weights written once, on the loss
+    assert hook.stages[-1]['loss_weights'] == dict(
+        body=0.34, half=0.25, part=0.4)
     # a path that is not in the model is refused with the real model too
     bad = copy.deepcopy(cfg)
-    bad.custom_hooks[0].stages[-1].trainable = ['decode_head.branches',
-                                                'stem.fusion']
+    bad.custom_hooks[0].extra_trainable = ['stem.fusion']
     with pytest.raises(ValueError, match="'stem.fusion'"):
         _validate_hook(bad, model)
+    # the model base names no tree: a config that forgets it is refused
+    model_cfg.hierarchy = None
+    with pytest.raises(ValueError, match='no label tree'):
+        MODELS.build(model_cfg)
 
 
 def test_demo_config_trains_through_the_runner(tmp_path):
@@ -89,12 +97,7 @@ def test_demo_config_trains_through_the_runner(tmp_path):
     cfg.work_dir = str(tmp_path / 'work')
     cfg.train_cfg.max_iters = 2
     cfg.train_cfg.val_interval = 2
-    cfg.custom_hooks[0].stages = [
-        dict(begin=0, end=1, trainable=['decode_head.branches.body'],
-             loss_weights=dict(body=1.0, half=0.0, part=0.0)),
-        dict(begin=1, end=None, trainable=['decode_head.branches'],
-             loss_weights=dict(body=0.34, half=0.25, part=0.4)),
-    ]
+    cfg.custom_hooks[0].stage_length = 1
     cfg.visualizer.vis_backends = [dict(type='LocalVisBackend')]
     cfg.visualizer.name = 'demo_config_test'
     cfg.log_level = 'WARNING'
@@ -102,5 +105,4 @@ def test_demo_config_trains_through_the_runner(tmp_path):
     runner.train()
     assert runner.iter == 2
     assert osp.isfile(osp.join(cfg.work_dir, 'iter_2.pth'))
-    metrics = runner.message_hub.get_scalar('val/mIoU2')
-    assert metrics is not None
+    assert runner.message_hub.get_scalar('val/mIoU_leaf') is not None

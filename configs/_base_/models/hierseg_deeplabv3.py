@@ -2,10 +2,10 @@
 # one ASPP branch per level of the label tree, per-level cross-entropy.
 #
 # Everything class-shaped comes from `model.hierarchy` (a preset name or a
-# tree dict, see mmhierseg.ClassHierarchy): 2 / 3 / 7 classes for
-# Pascal-part. The segmentor hands it to the head and the loss. Top-level
-# configs set it from the dataset config's `hierarchy` variable
-# (`model = dict(hierarchy=_base_.hierarchy)`), so the tree is named once.
+# tree dict, see mmhierseg.ClassHierarchy; there is no default): 2 / 3 / 7
+# classes for Pascal-part. The segmentor hands it to the head and the loss.
+# Top-level configs set it, and the loss's per-level weights (uniform when
+# unset), e.g. `model = dict(hierarchy=_base_.hierarchy, ...)`.
 #
 # Offline: weights='imagenet' needs the network (smp downloads from the
 # Hugging Face Hub); pass a local file instead, e.g.
@@ -26,7 +26,7 @@ data_preprocessor = dict(
     test_cfg=dict(size_divisor=32))
 model = dict(
     type='HierEncoderDecoder',
-    hierarchy='pascal_part',
+    # hierarchy=...: required, set by the top-level config
     decode='consistent',
     data_preprocessor=data_preprocessor,
     # stem=dict(type='PosePriorStem', ...): see configs/hierseg_deeplabv3.py
@@ -52,7 +52,8 @@ model = dict(
             align_corners=False),
         loss_decode=dict(
             type='HierarchicalLoss',
-            level_weights=[0.34, 0.25, 0.4],  # coarse -> fine
+            # level_weights={level name: weight}: top-level config; uniform
+            # when unset
             ignore_index=255,
             tree_min_weight=0.0)),
     train_cfg=dict(),

@@ -1,5 +1,6 @@
 # 20k iterations, SGD + poly LR (mmseg's schedule_20k), best checkpoint by
-# the finest level's mIoU.
+# the leaf level's mIoU (`mIoU_leaf`, whatever the depth of the tree), and a
+# start-up check that the model's and the datasets' trees are the same.
 optimizer = dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=0.0005)
 optim_wrapper = dict(type='OptimWrapper', optimizer=optimizer, clip_grad=None)
 param_scheduler = [
@@ -23,7 +24,8 @@ default_hooks = dict(
         by_epoch=False,
         interval=2000,
         max_keep_ckpts=3,
-        save_best='mIoU2',
+        save_best='mIoU_leaf',
         rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook'))
+    visualization=dict(type='SegVisualizationHook'),
+    hierarchy_check=dict(type='HierarchyCheckHook'))

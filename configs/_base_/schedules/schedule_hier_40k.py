@@ -1,5 +1,5 @@
-# 40k iterations, SGD + poly LR (mmseg's schedule_40k), best checkpoint by
-# the finest level's mIoU.
+# 40k iterations, SGD + poly LR (mmseg's schedule_40k); checkpoints and
+# hooks as in schedule_hier_20k.py.
 _base_ = ['./schedule_hier_20k.py']
 param_scheduler = [
     dict(

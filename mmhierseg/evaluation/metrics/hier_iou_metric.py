@@ -35,6 +35,10 @@ from ...structures import label_map, level_maps
 
 __all__ = ['HierarchicalIoUMetric', 'level_summary_table']
 
+# mmseg IoUMetric options accepted (and ignored) so configs and tools written
+# for IoUMetric work unchanged (mmseg's test.py sets keep_results).
+_IOU_METRIC_OPTIONS = ('iou_metrics', 'beta', 'keep_results')
+
 
 @METRICS.register_module()
 class HierarchicalIoUMetric(BaseMetric):
@@ -66,6 +70,9 @@ class HierarchicalIoUMetric(BaseMetric):
         format_only (bool): Only write predictions (``output_dir``), compute
             no metric (for a test set without labels). Defaults to False.
         prefix (str, optional): Prefix of the metric names.
+        **kwargs: mmseg ``IoUMetric`` options ``iou_metrics``, ``beta`` and
+            ``keep_results``, accepted and ignored; anything else (e.g. a
+            ``hierarchy``: the tree comes from the dataset) is an error.
     """
 
     default_prefix: Optional[str] = None
@@ -77,7 +84,13 @@ class HierarchicalIoUMetric(BaseMetric):
                  collect_device: str = 'cpu',
                  output_dir: Optional[str] = None,
                  format_only: bool = False,
-                 prefix: Optional[str] = None) -> None:
+                 prefix: Optional[str] = None,
+                 **kwargs) -> None:
+        unknown = sorted(set(kwargs) - set(_IOU_METRIC_OPTIONS))
+        if unknown:
+            raise TypeError(
+                f'HierarchicalIoUMetric got unexpected arguments {unknown}; '
+                "the label tree comes from the dataset's metainfo")
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.ignore_index = ignore_index
         self.classwise = classwise
