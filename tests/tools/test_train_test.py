@@ -88,7 +88,8 @@ def test_test_cli_json_out_per_level_table_and_outputs(trained):
         result = json.load(f)
     assert result['levels'] == ['body', 'half', 'part']
     metrics = result['metrics']
-    assert set(metrics) == {'mIoU0', 'mIoU1', 'mIoU2', 'aAcc', 'consistency'}
+    assert set(metrics) == {'mIoU0', 'mIoU1', 'mIoU2', 'mIoU_leaf', 'aAcc',
+                            'consistency'}
     # the same checkpoint was validated at iteration 4 during training
     client, run = _mlflow_run(work_dir)
     for key in ('mIoU0', 'mIoU1', 'mIoU2', 'aAcc'):
@@ -144,7 +145,7 @@ def test_train_cli_resume_continues(trained):
 def test_train_cli_wrong_stage_fails_clearly_and_marks_run_failed(
         trained, tmp_path):
     cfg = Config.fromfile(trained['cfg'])
-    cfg.custom_hooks[0]['stages'][0]['trainable'] = ['decode_head.branch']
+    cfg.custom_hooks[0]['extra_trainable'] = ['decode_head.branch']
     cfg_path = str(tmp_path / 'wrong.py')
     cfg.dump(cfg_path)
     work_dir = str(tmp_path / 'work')
