@@ -57,7 +57,7 @@ def test_loads_through_pascal_part_dataset(synthetic_root):
     root, _ = synthetic_root
     for split, n in (('train_id.txt', 10), ('val_id.txt', 4)):
         ds = PascalPartDataset(
-            data_root=str(root), ann_file=split,
+            data_root=str(root), ann_file=split, hierarchy='pascal_part',
             pipeline=[dict(type='LoadHierImageFromFile'),
                       dict(type='LoadHierAnnotations'),
                       dict(type='RandomFlip', prob=1.0),
