@@ -2,6 +2,7 @@
 iterations through the runner's visualizer (real runner, real MLflow
 SQLite store), model modes restored."""
 import glob
+import json
 import os.path as osp
 
 import mmcv
@@ -9,6 +10,7 @@ import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+from mmhierseg.engine.vis_backends import RUN_ID_FILE
 from tests.engine._tiny import make_tiny_pascal_part, tiny_cfg
 
 
@@ -27,15 +29,16 @@ def trained(tmp_path_factory):
 
 def test_panels_logged_every_interval_to_mlflow_and_disk(trained):
     import mlflow
-    backend = trained.visualizer.get_backend('HierMLflowVisBackend')
-    client = mlflow.MlflowClient(tracking_uri=backend.tracking_uri)
-    names = sorted(a.path for a in client.list_artifacts(backend.run_id)
+    with open(osp.join(trained.work_dir, RUN_ID_FILE)) as f:
+        info = json.load(f)
+    client = mlflow.MlflowClient(tracking_uri=info['tracking_uri'])
+    names = sorted(a.path for a in client.list_artifacts(info['run_id'])
                    if a.path.startswith('val_'))
     # images 0 and 2 of the 3 validation images, at iterations 2 and 4
     assert names == ['val_0004_iter000002.png', 'val_0004_iter000004.png',
                      'val_0006_iter000002.png', 'val_0006_iter000004.png']
-    local = client.download_artifacts(backend.run_id, names[-1],
-                                      str(osp.dirname(backend.work_dir)))
+    local = client.download_artifacts(info['run_id'], names[-1],
+                                      trained.work_dir)
     panel = mmcv.imread(local)
     # input + 3 levels side by side, prediction and ground truth rows
     assert panel.shape[1] > 4 * 32 and panel.shape[0] > 2 * 32
