@@ -17,6 +17,7 @@ tree's palettes (:meth:`ClassHierarchy.palette`), so a colour in the legend
 is exactly the colour painted for that class.
 """
 import math
+import warnings
 from typing import List, Optional, Sequence, Tuple
 
 import cv2
@@ -160,6 +161,12 @@ def draw_panel(image: np.ndarray,
         for k, m in enumerate(maps):
             m = np.asarray(m).astype(np.uint8)
             if m.shape != size[::-1]:
+                if abs(m.shape[0] * w - m.shape[1] * h) > max(h, w):
+                    warnings.warn(
+                        f'draw_panel: {kind or "prediction"} maps of shape '
+                        f'{m.shape} drawn on a {h}x{w} image of another '
+                        'aspect ratio (an image read under another EXIF '
+                        'orientation policy than the data?)')
                 m = cv2.resize(m, size, interpolation=cv2.INTER_NEAREST)
             present[k].update(int(v) for v in np.unique(m)
                               if v != IGNORE_INDEX)

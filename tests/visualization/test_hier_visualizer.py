@@ -119,3 +119,16 @@ def test_wrong_number_of_maps_is_named():
     with pytest.raises(ValueError, match='2 maps for the 3 levels'):
         draw_panel(np.zeros((4, 4, 3), np.uint8),
                    [(None, [np.zeros((4, 4), np.uint8)] * 2)], TREE)
+
+
+def test_maps_of_another_aspect_ratio_warn():
+    """A 40x60 image with 60x40 maps (e.g. read with the EXIF tag applied
+    while the data ignores it) is named, not silently stretched."""
+    maps = [np.zeros((60, 40), np.uint8)] * 3
+    with pytest.warns(UserWarning, match='another aspect ratio'):
+        draw_panel(np.zeros((40, 60, 3), np.uint8), [(None, maps)], TREE)
+    half = [np.zeros((20, 30), np.uint8)] * 3  # same aspect: no warning
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        draw_panel(np.zeros((40, 60, 3), np.uint8), [(None, half)], TREE)
