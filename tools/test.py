@@ -17,25 +17,15 @@ import argparse
 import json
 import os
 import os.path as osp
-import sys
 
-_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
+from mmengine.config import Config
+from mmengine.dist import is_main_process
+from mmengine.runner import Runner
 
-from mmhierseg.utils import set_offline_env  # noqa: E402
-
-set_offline_env()
-
-import mmhierseg  # noqa: E402,F401  (registers everything, mmcv-lite shim)
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.dist import is_main_process  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
-
-from mmhierseg.engine import (close_mlflow_backends,  # noqa: E402
-                              prepare_cpu_distributed, shutdown_distributed)
-from mmhierseg.evaluation import level_summary_table  # noqa: E402
-from mmhierseg.hierarchy import ClassHierarchy  # noqa: E402
+from mmhierseg.engine.cli import add_common_args, load_config, run_tool
+from mmhierseg.evaluation import level_summary_table
+from mmhierseg.hierarchy import ClassHierarchy
+from mmhierseg.utils import preflight, set_offline_env
 
 
 def parse_args(argv=None):
@@ -52,9 +42,6 @@ def parse_args(argv=None):
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument(
-        '--work-dir',
-        help='the directory to save the file containing evaluation metrics')
-    parser.add_argument(
         '--out',
         type=str,
         help='directory to save the predictions (PNG per level) for offline '
@@ -70,27 +57,9 @@ def parse_args(argv=None):
     parser.add_argument(
         '--json-out', help='write the metrics (and level names) as JSON here')
     parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override some settings in the used config, the key-value pair '
-        'in xxx=yyy format will be merged into config file. If the value to '
-        'be overwritten is a list, it should be like key="[a,b]" or key=a,b '
-        'It also allows nested list/tuple values, e.g. key="[(a,b),(c,d)]" '
-        'Note that the quotation marks are necessary and that no white space '
-        'is allowed.')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument(
         '--tta', action='store_true', help='test time augmentation')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_common_args(parser)
+    return parser.parse_args(argv)
 
 
 def trigger_visualization_hook(cfg: Config, args) -> Config:
@@ -128,15 +97,7 @@ def build_cfg(args) -> Config:
     Returns:
         Config: The config the runner is built from.
     """
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_config(args)
     cfg.load_from = args.checkpoint
     cfg.resume = False
 
@@ -167,13 +128,10 @@ def build_cfg(args) -> Config:
             tags = dict(backend.get('tags') or {})
             tags.update(mode='test', checkpoint=osp.abspath(args.checkpoint))
             backend['tags'] = tags
-
-    # NCCL needs GPUs: without CUDA, distributed runs use gloo
-    prepare_cpu_distributed(cfg)
     return cfg
 
 
-def _level_names(runner, cfg: Config):
+def _level_names(runner):
     """Level names of the evaluated tree (dataset meta, else the model)."""
     try:
         meta = runner.test_dataloader.dataset.metainfo
@@ -196,20 +154,13 @@ def main(argv=None):
     Returns:
         dict: The metrics.
     """
+    set_offline_env()
     args = parse_args(argv)
-    cfg = build_cfg(args)
-    runner = None
-    try:
-        runner = Runner.from_cfg(cfg)
-        metrics = runner.test()
-    except BaseException as e:
-        status = 'KILLED' if isinstance(e, KeyboardInterrupt) else 'FAILED'
-        close_mlflow_backends(
-            runner.visualizer if runner is not None else None, status=status)
-        raise
+    runner = Runner.from_cfg(preflight(build_cfg(args), 'test'))
+    metrics = runner.test()
     if not is_main_process():
         return metrics
-    levels = _level_names(runner, cfg)
+    levels = _level_names(runner)
     if levels and metrics:
         print('per level results (test set, background excluded):')
         print(level_summary_table(metrics, levels).get_string(), flush=True)
@@ -231,9 +182,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except BaseException:
-        shutdown_distributed(barrier=False)
-        raise
-    shutdown_distributed()
+    run_tool(main)

@@ -1,8 +1,8 @@
 """Train a hierarchical segmentor with MMEngine's runner.
 
 Same arguments as mmseg's ``tools/train.py``; ``--resume`` takes an optional
-checkpoint path (no value or ``auto``: the latest checkpoint of the work
-dir). Examples::
+checkpoint path (no value or ``auto``: the newest checkpoint of the work dir
+that loads). Examples::
 
     python tools/train.py configs/demo/hierseg_synthetic_cpu.py
     python tools/train.py CONFIG --resume                 # latest checkpoint
@@ -10,31 +10,19 @@ dir). Examples::
     python tools/train.py CONFIG --cfg-options train_cfg.max_iters=100
     bash tools/dist_train.sh CONFIG 2                      # torchrun, 2 procs
 
-An exception (or Ctrl-C) ends the MLflow run as ``FAILED`` (``KILLED``)
-before it propagates, so no run is left ``RUNNING``.
+Checkpoints are written whole or not at all; an exception ends the MLflow run
+as ``FAILED``, Ctrl-C or SIGTERM as ``KILLED``.
 """
 import argparse
 import logging
-import os
-import os.path as osp
-import sys
 
-# run from a source checkout without installing: make `mmhierseg` importable
-_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
+from mmengine.config import Config
+from mmengine.logging import print_log
+from mmengine.runner import Runner
 
-from mmhierseg.utils import set_offline_env  # noqa: E402
-
-set_offline_env()
-
-import mmhierseg  # noqa: E402,F401  (registers everything, mmcv-lite shim)
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.logging import print_log  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
-
-from mmhierseg.engine import (close_mlflow_backends,  # noqa: E402
-                              prepare_cpu_distributed, shutdown_distributed)
+from mmhierseg.engine.cli import add_common_args, load_config, run_tool
+from mmhierseg.utils import preflight, set_offline_env
+from mmhierseg.utils.checkpoint import find_resume_checkpoint
 
 
 def parse_args(argv=None):
@@ -48,43 +36,23 @@ def parse_args(argv=None):
     """
     parser = argparse.ArgumentParser(description='Train a segmentor')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument(
         '--resume',
         nargs='?',
         const='auto',
         default=None,
         metavar='CHECKPOINT',
-        help='resume training: without a value (or "auto") from the latest '
-        'checkpoint in the work dir, otherwise from the given checkpoint. '
-        'The optimizer, the iteration, the unfreeze stage and the MLflow run '
-        'continue.')
+        help='resume training: without a value (or "auto") from the newest '
+        'checkpoint in the work dir that loads, otherwise from the given '
+        'checkpoint. The optimizer, the iteration, the unfreeze stage and '
+        'the MLflow run continue.')
     parser.add_argument(
         '--amp',
         action='store_true',
         default=False,
         help='enable automatic-mixed-precision training (GPU)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override some settings in the used config, the key-value pair '
-        'in xxx=yyy format will be merged into config file. If the value to '
-        'be overwritten is a list, it should be like key="[a,b]" or key=a,b '
-        'It also allows nested list/tuple values, e.g. key="[(a,b),(c,d)]" '
-        'Note that the quotation marks are necessary and that no white space '
-        'is allowed.')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_common_args(parser)
+    return parser.parse_args(argv)
 
 
 def build_cfg(args) -> Config:
@@ -96,18 +64,7 @@ def build_cfg(args) -> Config:
     Returns:
         Config: The config the runner is built from.
     """
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-
-    # work_dir: CLI > config > ./work_dirs/<config name>
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
-
+    cfg = load_config(args)
     if args.amp:
         optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if optim_wrapper == 'AmpOptimWrapper':
@@ -123,12 +80,17 @@ def build_cfg(args) -> Config:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
 
+    # checkpoints are written whole or not at all (temp file + os.replace)
+    checkpoint = cfg.setdefault('default_hooks', {}).setdefault(
+        'checkpoint', dict(type='CheckpointHook', interval=1))
+    if not (checkpoint.get('backend_args')
+            or checkpoint.get('file_client_args')):
+        checkpoint['backend_args'] = dict(backend='atomic_local')
+
     if args.resume is not None:
         cfg.resume = True
-        cfg.load_from = None if args.resume == 'auto' else args.resume
-
-    # NCCL needs GPUs: without CUDA, distributed runs use gloo
-    prepare_cpu_distributed(cfg)
+        cfg.load_from = args.resume if args.resume != 'auto' else \
+            find_resume_checkpoint(cfg.work_dir)
     return cfg
 
 
@@ -141,25 +103,13 @@ def main(argv=None):
     Returns:
         Runner: The runner after training.
     """
-    args = parse_args(argv)
-    cfg = build_cfg(args)
-    runner = None
-    try:
-        runner = Runner.from_cfg(cfg)
-        runner.train()
-    except BaseException as e:
-        status = 'KILLED' if isinstance(e, KeyboardInterrupt) else 'FAILED'
-        # the runner may have failed half-built, after its MLflow run began
-        close_mlflow_backends(
-            runner.visualizer if runner is not None else None, status=status)
-        raise
+    set_offline_env()
+    cfg = build_cfg(parse_args(argv))
+    preflight(cfg, 'train')  # every missing input in one message
+    runner = Runner.from_cfg(cfg)
+    runner.train()
     return runner
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except BaseException:
-        shutdown_distributed(barrier=False)
-        raise
-    shutdown_distributed()
+    run_tool(main)

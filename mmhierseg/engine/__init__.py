@@ -1,13 +1,12 @@
 """Training-time components: the staged-unfreeze hook, the MLflow
-visualizer backend and distributed set-up helpers for the tools."""
+visualizer backend and the set-up shared by the tools."""
 from . import hooks  # noqa: F401
 from . import vis_backends  # noqa: F401
 from .dist_utils import prepare_cpu_distributed, shutdown_distributed
 from .hooks import StagedUnfreezeHook
-from .vis_backends import (RUN_ID_FILE, HierMLflowVisBackend,
-                           close_mlflow_backends)
+from .vis_backends import RUN_ID_FILE, HierMLflowVisBackend
 
 __all__ = [
-    'StagedUnfreezeHook', 'HierMLflowVisBackend', 'close_mlflow_backends',
-    'prepare_cpu_distributed', 'shutdown_distributed', 'RUN_ID_FILE'
+    'StagedUnfreezeHook', 'HierMLflowVisBackend', 'prepare_cpu_distributed',
+    'shutdown_distributed', 'RUN_ID_FILE'
 ]

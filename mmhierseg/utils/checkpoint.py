@@ -1,4 +1,10 @@
-"""Let MMEngine checkpoints load under torch >= 2.6 (``weights_only=True``).
+"""Checkpoints: safe loading, whole files, resuming from the newest good one.
+
+- :class:`AtomicLocalBackend` writes a checkpoint whole or not at all;
+- :func:`find_resume_checkpoint` picks the newest checkpoint of a work dir
+  that loads (also after the work dir was moved);
+- :func:`register_checkpoint_safe_globals` lets MMEngine checkpoints load
+  under torch >= 2.6 (``weights_only=True``), as follows.
 
 torch 2.6 made ``torch.load(..., weights_only=True)`` the default, and its
 restricted unpickler refuses the few non-tensor objects MMEngine stores in a
@@ -12,10 +18,21 @@ adds exactly those plain-data classes to torch's allow-list. Checkpoints
 keep loading with the restricted unpickler, so a checkpoint from anywhere can
 be loaded without executing code from it.
 """
+import logging
+import os
+import os.path as osp
+import re
+from typing import Optional
+
 import numpy as np
 import torch
+from mmengine.fileio import LocalBackend, register_backend
+from mmengine.logging import print_log
 
-__all__ = ['register_checkpoint_safe_globals', 'checkpoint_safe_globals']
+__all__ = [
+    'register_checkpoint_safe_globals', 'checkpoint_safe_globals',
+    'AtomicLocalBackend', 'find_resume_checkpoint'
+]
 
 
 def checkpoint_safe_globals() -> list:
@@ -73,3 +90,96 @@ def register_checkpoint_safe_globals() -> bool:
     add([(_history_buffer_getattr, 'builtins.getattr'),
          (_history_buffer_getattr, '__builtin__.getattr')])
     return True
+
+
+@register_backend('atomic_local')
+class AtomicLocalBackend(LocalBackend):
+    """Local files written whole or not at all (temp file + ``os.replace``).
+
+    A crash or SIGTERM while ``CheckpointHook`` saves leaves the previous
+    files untouched instead of a truncated checkpoint. Use it with
+    ``default_hooks.checkpoint.backend_args=dict(backend='atomic_local')``
+    (``tools/train.py`` sets this when the config names no backend).
+    """
+
+    def put(self, obj: bytes, filepath) -> None:
+        """Write ``obj`` to ``filepath`` atomically.
+
+        Args:
+            obj (bytes): Data to write.
+            filepath (str | Path): Target file.
+        """
+        filepath = str(filepath)
+        os.makedirs(osp.dirname(osp.abspath(filepath)), exist_ok=True)
+        tmp = f'{filepath}.tmp{os.getpid()}'
+        try:
+            with open(tmp, 'wb') as f:
+                f.write(obj)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, filepath)
+        finally:
+            if osp.exists(tmp):
+                os.remove(tmp)
+
+    def put_text(self, obj: str, filepath, encoding: str = 'utf-8') -> None:
+        """Write text to ``filepath`` atomically (see :meth:`put`)."""
+        self.put(obj.encode(encoding), filepath)
+
+
+def _checkpoint_order(name: str) -> int:
+    match = re.fullmatch(r'(?:iter|epoch)_(\d+)\.pth', name)
+    return int(match.group(1)) if match else -1
+
+
+def find_resume_checkpoint(work_dir: str) -> Optional[str]:
+    """The newest checkpoint of ``work_dir`` that loads, for ``--resume``.
+
+    The file named in ``last_checkpoint`` comes first; where the path recorded
+    there does not exist (the work dir was moved) the file of that name in
+    ``work_dir`` is used. Then ``iter_*.pth``/``epoch_*.pth``, newest first.
+    A file that does not load (truncated by a crash while saving) is skipped
+    with a warning naming it.
+
+    Args:
+        work_dir (str): The work dir to resume in.
+
+    Returns:
+        str | None: The checkpoint; None if ``work_dir`` holds none.
+    """
+    names = sorted((n for n in os.listdir(work_dir) if _checkpoint_order(n)
+                    >= 0), key=_checkpoint_order, reverse=True) \
+        if osp.isdir(work_dir) else []
+    last = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(last):
+        with open(last) as f:
+            recorded = f.read().strip()
+        if recorded and not osp.isfile(recorded):
+            print_log(f'--resume: {last} names {recorded}, which does not '
+                      'exist (moved work dir?); looking for '
+                      f'{osp.basename(recorded)} in {work_dir}',
+                      logger='current')
+            recorded = osp.join(work_dir, osp.basename(recorded))
+        if osp.isfile(recorded):
+            names.insert(0, recorded)
+    paths = list(
+        dict.fromkeys(osp.abspath(osp.join(work_dir, n)) for n in names))
+    for i, path in enumerate(paths):
+        try:
+            torch.load(path, map_location='cpu', mmap=True, weights_only=True)
+        except Exception as e:  # noqa: BLE001 - any reason it cannot load
+            fallback = paths[i + 1] if i + 1 < len(paths) else None
+            print_log(
+                f'--resume: checkpoint {path} does not load '
+                f'({str(e).split(". ")[0]}); it is '
+                'probably truncated by a crash while saving. ' +
+                (f'Trying the next newest, {fallback}.' if fallback else ''),
+                logger='current', level=logging.WARNING)
+            continue
+        return path
+    if paths:
+        raise RuntimeError(
+            f'--resume: no checkpoint in {work_dir} loads (tried '
+            f'{", ".join(map(osp.basename, paths))}); delete the broken '
+            'files, or train without --resume')
+    return None

@@ -15,8 +15,7 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.hooks import Hook  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from mmhierseg.engine import (RUN_ID_FILE,  # noqa: E402
-                              StagedUnfreezeHook, close_mlflow_backends)
+from mmhierseg.engine import RUN_ID_FILE, StagedUnfreezeHook  # noqa: E402
 from tests.engine._tiny import (ROOT, make_tiny_pascal_part,  # noqa: E402
                                 tiny_cfg)
 
@@ -86,7 +85,11 @@ def _train_crash_and_resume(tmp_path_factory):
     first.register_hook(_Crash(after_iter=6))
     with pytest.raises(RuntimeError, match='simulated crash'):
         first.train()
-    ended = close_mlflow_backends(first.visualizer, status='FAILED')
+    # what the interpreter's exit does in a tool process (see
+    # test_uncaught_exception_marks_run_failed)
+    backend = first.visualizer.get_backend('HierMLflowVisBackend')
+    ended = [backend.run_id]
+    backend.close(status='FAILED')
     client, info = _client(work_dir)
     first_status = client.get_run(info['run_id']).info.status
 
@@ -179,7 +182,7 @@ def test_checkpoint_loads_with_torch_safe_loader(resumed):
 
 def test_uncaught_exception_marks_run_failed(tmp_path):
     """A process dying with an exception leaves its run FAILED, not
-    RUNNING (atexit fallback of the backend)."""
+    RUNNING (the backend closes a run still open at exit)."""
     work_dir = str(tmp_path / 'w')
     code = f'''
 import sys

@@ -1,5 +1,8 @@
 """Registered components; see the package docstring."""
-from .hier_mlflow_vis_backend import (RUN_ID_FILE, HierMLflowVisBackend,
-                                      close_mlflow_backends)
+from .hier_mlflow_vis_backend import RUN_ID_FILE, HierMLflowVisBackend
+from .mlflow_store import check_tracking_server, relocate_artifacts
 
-__all__ = ['HierMLflowVisBackend', 'close_mlflow_backends', 'RUN_ID_FILE']
+__all__ = [
+    'HierMLflowVisBackend', 'RUN_ID_FILE', 'check_tracking_server',
+    'relocate_artifacts'
+]
