@@ -170,7 +170,7 @@ class HierSegInferencer(MMSegInferencer):
                     loaded[i] = (img, self.pipeline(dict(
                         img=img, img_path=item.path,
                         img_shape=img.shape[:2], ori_shape=img.shape[:2])))
-                except (OSError, ValueError, TypeError) as e:
+                except Exception as e:  # noqa: BLE001 - skip, report
                     loaded[i] = e
             preds = {}
             by_shape = {}
@@ -187,7 +187,9 @@ class HierSegInferencer(MMSegInferencer):
                     bar.update()
                 res = dict(name=item.name, input=item.path)
                 if i not in preds:
-                    msg, where = str(loaded[i]), item.path or item.name
+                    err, where = loaded[i], item.path or item.name
+                    msg = str(err) if isinstance(err, (OSError, ValueError)) \
+                        else f'{type(err).__name__}: {err}'
                     res['error'] = msg if where in msg else f'{where}: {msg}'
                     yield res
                     continue

@@ -26,8 +26,8 @@ def resolve_work_dir(work_dir: str, weights: Optional[str] = None):
     if len(configs) != 1:
         raise FileNotFoundError(
             f'work dir {work_dir}: expected one config (*.py, dumped by '
-            f'tools/train.py), found {len(configs)} {configs}; pass the config '
-            'and the checkpoint instead')
+            f'tools/train.py), found {len(configs)} {configs}; pass the '
+            'config and the checkpoint instead')
     if weights is not None:
         return configs[0], weights
     best = sorted(glob.glob(osp.join(work_dir, 'best_*.pth')),

@@ -11,7 +11,6 @@ import mmcv
 import numpy as np
 import pytest
 import torch
-from mmengine.structures import PixelData  # noqa: F401
 from mmseg.structures import SegDataSample
 
 from mmhierseg.apis import HierSegInferencer
