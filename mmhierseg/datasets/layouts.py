@@ -1,9 +1,10 @@
 """On-disk layouts of the datasets mmhierseg reads and writes.
 
 A layout names the image and mask folders, their suffixes, the split files,
-the hierarchy preset (id order) of the masks and the dataset class. The dataset classes, the converter,
-the synthetic generator, ``check_dataset`` and ``browse_dataset`` all read the
-layout from here, so the folder names are written down once.
+the hierarchy preset (id order) of the masks and the dataset class. The
+dataset classes, the converter, the synthetic generator, ``check_dataset``
+and ``browse_dataset`` all read the layout from here, so the folder names
+are written down once.
 
 ``pascal_part`` (the 3,533-image Pascal-part release)::
 

@@ -134,9 +134,9 @@ def test_masks_match_exactly_what_is_drawn(monkeypatch):
     by a person if and only if it is labelled as a person part."""
     from mmhierseg.testing import synthetic
     magic = np.array([1, 254, 3], np.uint8)
-    monkeypatch.setattr(synthetic, '_background',
+    monkeypatch.setattr(synthetic, 'background',
                         lambda rng, h, w: np.tile(magic, (h, w, 1)))
-    monkeypatch.setattr(synthetic, '_occluder', lambda *a, **k: None)
+    monkeypatch.setattr(synthetic, 'occluder', lambda *a, **k: None)
     tree = ClassHierarchy.build('pascal_part')
     checked = 0
     for i in range(12):
