@@ -49,10 +49,10 @@ class PascalPartDataset(BaseSegDataset):
     With ``check_masks`` (default: as ``check_files``) every mask is also
     checked when the data list is loaded, cheaply (about 1 ms per sample):
     dtype, rank, size against the image header (under the orientation
-    policy) and value range. The runner builds the validation dataset before the first
-    training iteration, so a bad validation mask stops training at once,
-    with one error listing every bad file, rather than at the first
-    validation.
+    policy) and value range. The runner builds the validation dataset
+    before the first training iteration, so a bad validation mask stops
+    training at once, with one error listing every bad file, rather than at
+    the first validation.
 
     Each sample's ``results`` also carries ``img_id``, ``hierarchy`` (the
     :class:`~mmhierseg.ClassHierarchy`) and ``image_orientation``, which the
