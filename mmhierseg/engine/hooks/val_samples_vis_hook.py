@@ -2,15 +2,15 @@
 import os.path as osp
 from typing import Optional, Sequence
 
-import mmcv
 import numpy as np
 import torch
-from mmengine import fileio
 from mmengine.dataset import pseudo_collate
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
+
+from mmhierseg.datasets.images import load_image
 
 __all__ = ['ValSamplesVisHook']
 
@@ -27,7 +27,9 @@ class ValSamplesVisHook(Hook):
     ``<work_dir>/<timestamp>/vis_data/vis_image``. The same images are used
     every time (evenly spaced over the validation set, or ``indices``), and
     the step is part of the name, ``val_<image>_iter<step>.png``, so earlier
-    pictures are kept next to later ones.
+    pictures are kept next to later ones. Images are read under the
+    dataset's EXIF orientation policy (``image_orientation``), as its
+    pipeline reads them.
 
     The model runs in eval mode for these few images; every module's
     train/eval state is restored afterwards (frozen stages stay frozen). Only
@@ -94,8 +96,9 @@ class ValSamplesVisHook(Hook):
             dataset = runner.val_dataloader.dataset
             for i in self.indices:
                 out = model.test_step(pseudo_collate([dataset[i]]))[0]
-                img = mmcv.imfrombytes(fileio.get(out.img_path),
-                                       channel_order='rgb')
+                img = load_image(out.img_path,  # the dataset's EXIF policy
+                                 getattr(dataset, 'image_orientation', None),
+                                 channel_order='rgb')
                 stem = osp.splitext(osp.basename(out.img_path))[0]
                 runner.visualizer.add_datasample(
                     f'val_{stem}_iter{step:06d}.png', img, data_sample=out,
