@@ -53,15 +53,11 @@ train_dataloader = dict(
 # when it is built: a bad validation mask stops training before the first
 # iteration, not at the first validation.
 val_dataloader = dict(
+    train_dataloader,
     batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        hierarchy=hierarchy,
-        image_orientation=image_orientation,
+        train_dataloader['dataset'],
         ann_file='val_id.txt',
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
