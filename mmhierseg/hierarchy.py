@@ -1,24 +1,21 @@
 """The label tree, declared once: :class:`ClassHierarchy`.
 
-A hierarchy is built from a plain dict (so it can live in a Python config)::
+Built from a plain dict, so it can live in a config (presets by name in
+:mod:`mmhierseg.hierarchy_presets`)::
 
-    dict(
-        levels=('body', 'half', 'part'),          # coarse -> fine level names
-        leaves=('background', 'low_hand', ...),   # leaf names in label-id order
-        background='background',                  # the leaf that is background
-        tree=dict(                                # nested: one nesting per level
-            body=dict(
-                upper_body=('head', 'torso', 'up_hand', 'low_hand'),
-                lower_body=('up_leg', 'low_leg'))),
-        palette=dict(background=(0, 0, 0), ...),  # optional, any node name
-    )
+    dict(levels=('body', 'half', 'part'),        # coarse -> fine
+         leaves=('background', 'low_hand', ...),  # names in label-id order
+         background='background',                 # the background leaf
+         tree=dict(body=dict(                     # one nesting per level
+             upper_body=('head', 'torso', 'up_hand', 'low_hand'),
+             lower_body=('up_leg', 'low_leg'))),
+         palette=dict(background=(0, 0, 0), ...)) # optional, any node
 
-``leaves`` may also be a dict ``{id: name}`` with ids exactly ``0 .. N-1``.
-The tree names every non-background leaf once, all at the same depth.
-Background is class 0 at every coarse level; the leaf level keeps the
-dataset's ids, so a leaf label map *is* the finest level's label map. Head
-channels, loss targets, metric ground truth, consistent decoding and the
-training stages are all derived from this object.
+``leaves`` may also be ``{id: name}`` with ids exactly ``0 .. N-1``. Every
+non-background leaf appears once, all at the same depth. Background is class
+0 of every coarse level; the leaf level keeps the dataset's ids, so a leaf
+label map *is* the finest level's map. Head channels, loss targets, metric
+ground truth, consistent decoding and the training stages derive from it.
 """
 import copy
 import itertools
@@ -26,6 +23,9 @@ from typing import Dict, List, Sequence, Tuple, Union
 
 import numpy as np
 import torch
+
+from .hierarchy_presets import (PASCAL_PART_HIERARCHY,
+                                PASCAL_PERSON_PART_HIERARCHY, PRESETS)
 
 __all__ = [
     'ClassHierarchy', 'PASCAL_PART_HIERARCHY', 'PASCAL_PERSON_PART_HIERARCHY',
@@ -37,34 +37,6 @@ _KEYS = ('levels', 'leaves', 'background', 'tree', 'palette')
 
 # Colours of nodes the config gives none (fixed, so runs agree).
 _AUTO_PALETTE = np.random.default_rng(0).integers(0, 256, (256, 3)).tolist()
-
-#: The Pascal-part layout (``gt_masks/*.npy``): ids from ``classes.txt``.
-PASCAL_PART_HIERARCHY = dict(
-    levels=('body', 'half', 'part'),
-    leaves={0: 'background', 1: 'low_hand', 2: 'torso', 3: 'low_leg',
-            4: 'head', 5: 'up_leg', 6: 'up_hand'},
-    background='background',
-    tree=dict(body=dict(
-        upper_body=('head', 'torso', 'up_hand', 'low_hand'),
-        lower_body=('up_leg', 'low_leg'))),
-    palette=dict(
-        background=(0, 0, 0), body=(192, 128, 128), upper_body=(220, 20, 60),
-        lower_body=(0, 0, 142), low_hand=(255, 160, 0), torso=(220, 20, 60),
-        low_leg=(0, 128, 255), head=(255, 220, 0), up_leg=(0, 0, 142),
-        up_hand=(255, 96, 208)),
-)
-
-#: PASCAL-Person-Part (PNG label maps): the same tree, another id order.
-PASCAL_PERSON_PART_HIERARCHY = dict(
-    PASCAL_PART_HIERARCHY,
-    leaves={0: 'background', 1: 'head', 2: 'torso', 3: 'up_hand',
-            4: 'low_hand', 5: 'up_leg', 6: 'low_leg'})
-
-#: Ready-made trees, usable by name wherever a hierarchy is expected.
-PRESETS = {
-    'pascal_part': PASCAL_PART_HIERARCHY,
-    'pascal_person_part': PASCAL_PERSON_PART_HIERARCHY,
-}
 
 
 def _names(value, what: str) -> Tuple[str, ...]:
@@ -104,11 +76,9 @@ class ClassHierarchy:
     """
 
     def __init__(self, cfg: Union[dict, 'ClassHierarchy']):
-        if isinstance(cfg, ClassHierarchy):
-            cfg = cfg.to_dict()
+        cfg = cfg.to_dict() if isinstance(cfg, ClassHierarchy) else cfg
         if not isinstance(cfg, dict):
-            raise ValueError('ClassHierarchy expects a dict, got '
-                             f'{type(cfg).__name__}')
+            raise ValueError(f'ClassHierarchy expects a dict, got {cfg!r}')
         unknown = sorted(set(cfg) - set(_KEYS))
         missing = [k for k in ('levels', 'leaves', 'tree') if k not in cfg]
         if unknown or missing:
@@ -124,12 +94,10 @@ class ClassHierarchy:
         self.num_leaves = len(self.leaf_names)
         bg = cfg.get('background')
         if bg is None:
-            raise ValueError(
-                'ClassHierarchy: no background class; set background=<leaf '
-                'name> (every level needs a background class, metrics exclude'
-                ' it)')
-        if _is_int(bg) and 0 <= int(bg) < len(self.leaf_names):
-            bg = self.leaf_names[int(bg)]
+            raise ValueError('ClassHierarchy: no background class; set '
+                             'background=<leaf name> (class 0 of every level)')
+        bg = self.leaf_names[bg] if _is_int(bg) and 0 <= bg < len(
+            self.leaf_names) else bg
         if bg not in self.leaf_names:
             raise ValueError(f'background {bg!r} is not one of the leaves '
                              f'{list(self.leaf_names)}')
@@ -165,28 +133,22 @@ class ClassHierarchy:
                 luts[k, leaf_id] = self._classes[k].index(node)
         luts.setflags(write=False)
         self._luts = luts
-        # Parent tables: class at level k -> its class at level k - 1.
-        self._parents = [None] + [
-            np.array([luts[k - 1][list(luts[k]).index(c)]
-                      for c in range(len(self._classes[k]))]).astype(np.int64)
-            for k in range(1, self.num_levels)
-        ]
+        self._parents = [None]  # class at level k -> its parent class
+        for k in range(1, self.num_levels):
+            self._parents.append(np.zeros(len(self._classes[k]), np.int64))
+            self._parents[k][luts[k]] = luts[k - 1]
         self._palettes = self._build_palettes(cfg.get('palette') or {})
-        self._tables: Dict[tuple, object] = {}
+        self._tables: Dict[tuple, torch.Tensor] = {}
 
-    # ------------------------------------------------------------------ parse
     @staticmethod
     def _parse_leaves(leaves) -> Tuple[str, ...]:
         if isinstance(leaves, dict):
-            if not all(_is_int(i) for i in leaves):
-                raise ValueError(f'leaf ids must be integers, got '
-                                 f'{list(leaves)}')
-            ids = sorted(int(i) for i in leaves)
-            if ids != list(range(len(ids))):
+            if not all(_is_int(i) for i in leaves) or sorted(
+                    leaves) != list(range(len(leaves))):
                 raise ValueError(
-                    f'leaf ids must be exactly 0..{len(ids) - 1} (label maps '
-                    f'index classes directly), got {ids}')
-            leaves = [leaves[i] for i in sorted(leaves, key=int)]
+                    f'leaf ids must be exactly 0..{len(leaves) - 1} (label '
+                    f'maps index classes directly), got {list(leaves)}')
+            leaves = [leaves[i] for i in sorted(leaves)]
         names = _names(leaves, 'leaves')
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
@@ -207,14 +169,13 @@ class ClassHierarchy:
             if not node:
                 raise ValueError(f'empty node under {where}')
             for leaf in node:
-                if _is_int(leaf) and 0 <= int(leaf) < self.num_leaves:
-                    leaf = self.leaf_names[int(leaf)]
-                elif _is_int(leaf):
-                    raise ValueError(f'unknown leaf id {leaf} under {where} '
-                                     f'(ids are 0..{self.num_leaves - 1})')
+                if _is_int(leaf):  # a leaf id
+                    leaf = dict(enumerate(self.leaf_names)).get(
+                        int(leaf), f'id {leaf}')
                 if leaf not in self.leaf_names:
-                    raise ValueError(f'unknown leaf {leaf!r} under {where} '
-                                     f'(known leaves: {list(self.leaf_names)})')
+                    raise ValueError(
+                        f'unknown leaf {leaf!r} under {where} (known leaves: '
+                        f'{list(self.leaf_names)})')
                 if leaf in paths:
                     raise ValueError(
                         f'leaf {leaf!r} appears twice in the tree: under '
@@ -249,7 +210,6 @@ class ClassHierarchy:
                  self.background_name else next(auto)) for n in names
         ] for names in self._classes]
 
-    # ------------------------------------------------------------- building
     @classmethod
     def build(cls, cfg: Union[dict, str, 'ClassHierarchy']
               ) -> 'ClassHierarchy':
@@ -276,7 +236,6 @@ class ClassHierarchy:
             cfg = PRESETS[cfg]
         return cls(dict(cfg))
 
-    # ------------------------------------------------------------ properties
     @property
     def num_classes(self) -> List[int]:
         """list[int]: Number of classes per level, background included."""
@@ -322,7 +281,7 @@ class ClassHierarchy:
                 if i != self.background_index(lvl)]
 
     def lut(self, level: Union[int, str]) -> np.ndarray:
-        """Leaf id -> class id at ``level`` (read-only ``(num_leaves,)``)."""
+        """Leaf id -> class id at ``level`` (read-only)."""
         return self._luts[self.level_index(level)]
 
     def parents(self, level: Union[int, str]) -> np.ndarray:
@@ -333,19 +292,17 @@ class ClassHierarchy:
             raise ValueError('the coarsest level has no parent level')
         return self._parents[lvl]
 
-    def _table(self, lvl: int, device=None):
-        """256-entry table for :meth:`to_level` (numpy, or torch on
-        ``device``): leaf ids through the tree, 255 -> 255, others -> -1."""
+    def _table(self, lvl: int, device) -> torch.Tensor:
+        """256-entry table for :meth:`to_level`, cached per device: leaf ids
+        through the tree, 255 -> 255, anything else -> -1."""
         key = (lvl, str(device))
         if key not in self._tables:
-            table = np.full(IGNORE_INDEX + 1, -1, dtype=np.int64)
-            table[:self.num_leaves] = self._luts[lvl]
+            table = torch.full((IGNORE_INDEX + 1, ), -1, dtype=torch.long)
+            table[:self.num_leaves] = torch.tensor(self._luts[lvl])
             table[IGNORE_INDEX] = IGNORE_INDEX
-            self._tables[key] = table if device is None else \
-                torch.from_numpy(table).to(device)
+            self._tables[key] = table.to(device)
         return self._tables[key]
 
-    # ----------------------------------------------------------- conversion
     def to_level(self, label_map, level: Union[int, str], check: bool = True):
         """Convert a leaf label map to another level (one table gather).
 
@@ -361,22 +318,15 @@ class ClassHierarchy:
             keeps the input's dtype, torch output is int64.
         """
         lvl = self.level_index(level)
-        is_torch = isinstance(label_map, torch.Tensor)
-        if is_torch:
-            if label_map.dtype.is_floating_point or label_map.is_complex() \
-                    or label_map.dtype == torch.bool:
-                raise TypeError('label maps must be integer tensors, got '
-                                f'{label_map.dtype}')
-            lm = label_map.long()
-            out = self._table(lvl, lm.device)[lm.clamp(0, IGNORE_INDEX)]
-        else:
-            lm = np.asarray(label_map)
-            if not np.issubdtype(lm.dtype, np.integer):
-                raise TypeError('label maps must be integer arrays, got '
-                                f'{lm.dtype}')
-            out = self._table(lvl)[np.clip(lm, 0, IGNORE_INDEX)]
+        is_np = not isinstance(label_map, torch.Tensor)
+        lm = torch.from_numpy(np.asarray(label_map)) if is_np else label_map
+        if lm.dtype.is_floating_point or lm.is_complex() or \
+                lm.dtype == torch.bool:
+            raise TypeError(f'label maps must be integers, got {lm.dtype}')
+        lm = lm.long()
+        out = self._table(lvl, lm.device)[lm.clamp(0, IGNORE_INDEX)]
         bad = (out < 0) | (lm < 0) | (lm > IGNORE_INDEX)
-        if bad.any():
+        if bool(bad.any()):
             if check:
                 raise ValueError(
                     f'label values {self.invalid_values(lm)[:10]} are outside'
@@ -385,13 +335,13 @@ class ClassHierarchy:
                     '(ignore). Check that the dataset uses the hierarchy (id '
                     'order) it was made for.')
             out[bad] = IGNORE_INDEX
-        return out if is_torch else out.astype(lm.dtype, copy=False)
+        return out.numpy().astype(np.asarray(label_map).dtype) if is_np \
+            else out
 
     def invalid_values(self, label_map) -> List[int]:
         """Sorted distinct values of a leaf label map (np or torch) that are
         neither leaf ids nor 255 (empty when valid)."""
-        vals = torch.unique(label_map).tolist() if isinstance(
-            label_map, torch.Tensor) else np.unique(label_map).tolist()
+        vals = np.unique(torch.as_tensor(label_map).cpu().numpy()).tolist()
         return [v for v in vals
                 if not (0 <= v < self.num_leaves or v == IGNORE_INDEX)]
 
@@ -423,7 +373,6 @@ class ClassHierarchy:
         return prefix if lvl == self.leaf_level else \
             f'{prefix}_{self.level_names[lvl]}'
 
-    # ---------------------------------------------------------- serialise
     def to_dict(self) -> dict:
         """The plain dict this hierarchy was built from (a deep copy)."""
         return copy.deepcopy(self._cfg)
@@ -452,8 +401,5 @@ class ClassHierarchy:
                            zip(self.level_names, self._classes))
         return f'ClassHierarchy({levels}; leaves {list(self.leaf_names)})'
 
-    def __getstate__(self):
-        return {'cfg': self._cfg}
-
-    def __setstate__(self, state):
-        self.__init__(state['cfg'])
+    def __reduce__(self):  # pickle the tree dict, not the cached tables
+        return ClassHierarchy, (self._cfg, )

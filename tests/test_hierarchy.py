@@ -160,7 +160,7 @@ def test_custom_two_level_tree_with_non_zero_background():
 
 @pytest.mark.parametrize('overrides,msg', [
     (dict(tree=dict(p=('x', 'y'), q=('w', ))), "unknown leaf 'w' under q"),
-    (dict(tree=dict(p=(1, 2), q=(3, 9))), 'unknown leaf id 9'),
+    (dict(tree=dict(p=(1, 2), q=(3, 9))), "unknown leaf 'id 9'"),
     (dict(leaves=('bg', 'x', 'x', 'z')), 'duplicate leaf names'),
     (dict(leaves={0: 'bg', 1: 'x', 3: 'y', 4: 'z'}), 'exactly 0..3'),
     (dict(tree=dict(p=('x', 'y'), q=('z', 'x'))), 'appears twice'),

@@ -81,7 +81,8 @@ def _ref_tree_min(logits, label, ignore=255):
 @pytest.mark.parametrize('seed', [0, 1, 2])
 def test_per_level_ce_matches_reference_with_ignore_and_weights(seed):
     logits, label = _random_case(seed)
-    loss = HierarchicalLoss(hierarchy='pascal_part', level_weights=dict(body=0.5, half=2.0, part=1.5))
+    loss = HierarchicalLoss(hierarchy='pascal_part',
+                            level_weights=dict(body=0.5, half=2.0, part=1.5))
     out = loss(logits, label)
     assert set(out) == {'loss_body', 'loss_half', 'loss_part'}
     for lvl, (name, w) in enumerate([('body', 0.5), ('half', 2.0),
@@ -92,8 +93,8 @@ def test_per_level_ce_matches_reference_with_ignore_and_weights(seed):
 
 def test_default_level_weights_are_uniform_and_loss_weight():
     logits, label = _random_case(3)
-    out = HierarchicalLoss(
-        hierarchy='pascal_part', loss_weight=0.4)(logits, label)
+    out = HierarchicalLoss(hierarchy='pascal_part', loss_weight=0.4)(logits,
+                                                                     label)
     for lvl, (name, w) in enumerate([('body', 1 / 3), ('half', 1 / 3),
                                      ('part', 1 / 3)]):
         ref = 0.4 * w * _ref_ce(logits[lvl], label, lvl)
@@ -103,18 +104,23 @@ def test_default_level_weights_are_uniform_and_loss_weight():
 def test_class_weights_match_reference():
     logits, label = _random_case(4)
     cw = {'half': [0.2, 1.0, 3.0], 'part': [0.1, 1, 2, 3, 4, 5, 6]}
-    out = HierarchicalLoss(hierarchy='pascal_part', 
-        level_weights=[1, 1, 1], class_weight=cw)(logits, label)
-    assert out['loss_body'].item() == pytest.approx(
-        _ref_ce(logits[0], label, 0), rel=1e-9)
-    assert out['loss_half'].item() == pytest.approx(
-        _ref_ce(logits[1], label, 1, cw['half']), rel=1e-9)
-    assert out['loss_part'].item() == pytest.approx(
-        _ref_ce(logits[2], label, 2, cw['part']), rel=1e-9)
+    out = HierarchicalLoss(hierarchy='pascal_part',
+                           level_weights=[1, 1, 1],
+                           class_weight=cw)(logits, label)
+    assert out['loss_body'].item() == pytest.approx(_ref_ce(
+        logits[0], label, 0),
+                                                    rel=1e-9)
+    assert out['loss_half'].item() == pytest.approx(_ref_ce(
+        logits[1], label, 1, cw['half']),
+                                                    rel=1e-9)
+    assert out['loss_part'].item() == pytest.approx(_ref_ce(
+        logits[2], label, 2, cw['part']),
+                                                    rel=1e-9)
     # the list form (one entry per level) is equivalent
-    out2 = HierarchicalLoss(hierarchy='pascal_part', 
-        level_weights=[1, 1, 1], class_weight=[None, cw['half'],
-                                               cw['part']])(logits, label)
+    out2 = HierarchicalLoss(hierarchy='pascal_part',
+                            level_weights=[1, 1, 1],
+                            class_weight=[None, cw['half'],
+                                          cw['part']])(logits, label)
     for k in out:
         assert torch.equal(out[k], out2[k])
 
@@ -131,11 +137,14 @@ def test_custom_ignore_index_passed_at_call():
 @pytest.mark.parametrize('seed', [0, 7])
 def test_tree_min_term_matches_per_node_loop(seed):
     logits, label = _random_case(seed)
-    loss = HierarchicalLoss(hierarchy='pascal_part', level_weights=[0, 0, 0], tree_min_weight=0.7)
+    loss = HierarchicalLoss(hierarchy='pascal_part',
+                            level_weights=[0, 0, 0],
+                            tree_min_weight=0.7)
     out = loss(logits, label)
     ref = 0.7 * _ref_tree_min(logits, label)
     assert out['loss_tree_min'].item() == pytest.approx(ref, rel=1e-9)
-    assert 'loss_tree_min' not in HierarchicalLoss(hierarchy='pascal_part')(logits, label)
+    assert 'loss_tree_min' not in HierarchicalLoss(hierarchy='pascal_part')(
+        logits, label)
     # gradients flow through the min/max selections
     logits = [x.clone().requires_grad_() for x in logits]
     loss(logits, label)['loss_tree_min'].backward()
@@ -145,7 +154,8 @@ def test_tree_min_term_matches_per_node_loop(seed):
 def test_zero_weight_level_stays_in_graph_and_all_ignored_is_zero():
     logits, label = _random_case(6)
     logits = [x.clone().requires_grad_() for x in logits]
-    loss = HierarchicalLoss(hierarchy='pascal_part', level_weights=dict(body=1.0, half=0.0, part=0.0))
+    loss = HierarchicalLoss(hierarchy='pascal_part',
+                            level_weights=dict(body=1.0, half=0.0, part=0.0))
     out = loss(logits, label)
     assert out['loss_half'].item() == 0 and out['loss_part'].item() == 0
     assert out['loss_half'].requires_grad and out['loss_part'].grad_fn
@@ -154,13 +164,14 @@ def test_zero_weight_level_stays_in_graph_and_all_ignored_is_zero():
     assert logits[1].grad is not None and logits[1].grad.abs().sum() == 0
     # a crop without labelled pixels: finite zero, still differentiable
     ignored = torch.full_like(label, 255)
-    out = HierarchicalLoss(hierarchy='pascal_part', tree_min_weight=1.0)(logits, ignored)
+    out = HierarchicalLoss(hierarchy='pascal_part',
+                           tree_min_weight=1.0)(logits, ignored)
     assert all(v.item() == 0 and v.requires_grad for v in out.values())
 
 
 def test_set_level_weights_and_validation():
-    loss = HierarchicalLoss(hierarchy='pascal_part', level_weights=dict(
-        body=0.34, half=0.25, part=0.4))
+    loss = HierarchicalLoss(hierarchy='pascal_part',
+                            level_weights=dict(body=0.34, half=0.25, part=0.4))
     loss.set_level_weights(dict(half=0.0))  # partial update
     assert loss.level_weights == dict(body=0.34, half=0.0, part=0.4)
     loss.set_level_weights([1, 2, 3])
@@ -168,17 +179,21 @@ def test_set_level_weights_and_validation():
     with pytest.raises(ValueError, match='torso_level'):
         loss.set_level_weights(dict(torso_level=1.0))
     with pytest.raises(ValueError, match='torso_level'):
-        HierarchicalLoss(hierarchy='pascal_part', level_weights=dict(body=1, torso_level=1.0))
+        HierarchicalLoss(hierarchy='pascal_part',
+                         level_weights=dict(body=1, torso_level=1.0))
     with pytest.raises(ValueError, match='3 level weights'):
         HierarchicalLoss(hierarchy='pascal_part', level_weights=[1, 1])
     with pytest.raises(ValueError, match='>= 0'):
         HierarchicalLoss(hierarchy='pascal_part', level_weights=dict(body=-1))
     with pytest.raises(ValueError, match='needs 3 values'):
-        HierarchicalLoss(hierarchy='pascal_part', class_weight=dict(half=[1, 1]))
+        HierarchicalLoss(hierarchy='pascal_part',
+                         class_weight=dict(half=[1, 1]))
     with pytest.raises(ValueError, match='lacks'):
-        HierarchicalLoss(hierarchy='pascal_part', class_weight=dict(arms=[1, 1]))
+        HierarchicalLoss(hierarchy='pascal_part',
+                         class_weight=dict(arms=[1, 1]))
     assert loss.loss_name == 'loss_hier'
-    assert HierarchicalLoss(hierarchy='pascal_part', loss_name='loss_h2').loss_name == 'loss_h2'
+    assert HierarchicalLoss(hierarchy='pascal_part',
+                            loss_name='loss_h2').loss_name == 'loss_h2'
 
 
 def test_no_tree_is_a_clear_error():

@@ -29,7 +29,8 @@ def _validate_hook(cfg, model):
     hook.before_train(
         types.SimpleNamespace(
             model=model,
-            train_loop=types.SimpleNamespace(max_iters=cfg.train_cfg.max_iters),
+            train_loop=types.SimpleNamespace(
+                max_iters=cfg.train_cfg.max_iters),
             iter=0,
             epoch=0,
             message_hub=MessageHub.get_instance('config_test'),

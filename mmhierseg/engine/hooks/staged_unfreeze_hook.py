@@ -5,9 +5,10 @@ from typing import List, Optional, Sequence
 import torch.nn as nn
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.model import BaseTTAModel, is_model_wrapper
+from mmengine.model import is_model_wrapper
 from mmengine.runner import IterBasedTrainLoop
 from mmseg.registry import HOOKS
+from torch.nn.parallel import DistributedDataParallel
 
 __all__ = ['StagedUnfreezeHook']
 
@@ -77,16 +78,21 @@ class StagedUnfreezeHook(Hook):
                 'StagedUnfreezeHook needs a HierarchicalDecodeHead with a '
                 'HierarchicalLoss as model.decode_head; remove the hook from '
                 'custom_hooks for other models')
-        names = head.hierarchy.level_names
+        self._loss, names = loss, head.hierarchy.level_names
         levels = [[f'decode_head.{p}' for p in head.level_modules(k)]
                   for k in range(len(names))]
         modules = [n for n, _ in model.named_modules()]
-        for path in self.extra_trainable:
-            if path not in modules:
-                raise ValueError(
-                    f'StagedUnfreezeHook: extra_trainable names module path '
-                    f'{path!r}, but the model has no such module; '
-                    f'{self._hint(path, modules)}')
+        for path in set(self.extra_trainable) - set(modules):
+            parent = path.rpartition('.')[0]
+            parent = parent if parent in modules else ''
+            children = sorted({  # what the user may have meant
+                n[len(parent) + bool(parent):].split('.')[0]
+                for n in modules if n != parent and n.startswith(
+                    parent + '.' * bool(parent))})
+            raise ValueError(
+                f'StagedUnfreezeHook: extra_trainable names module path '
+                f'{path!r}, but the model has no such module; modules under '
+                f'{parent or "the model"!r}: {children}')
         self.stages = [
             dict(name=f'{name} level', trainable=levels[k],
                  loss_weights={n: float(n == name) for n in names})
@@ -96,58 +102,41 @@ class StagedUnfreezeHook(Hook):
                   + self.extra_trainable,
                   loss_weights=dict(loss.level_weights))]
 
-    @staticmethod
-    def _hint(path: str, modules: List[str]) -> str:
-        """Children of the deepest existing parent of ``path``."""
-        parts = path.split('.')
-        for depth in range(len(parts) - 1, -1, -1):
-            parent = '.'.join(parts[:depth])
-            children = sorted({
-                n[len(parent) + bool(parent):].split('.')[0]
-                for n in modules if n and _under(n, [parent] if parent else [n])
-                and n != parent})
-            if children:
-                return f'modules under {parent or "the model"!r}: {children}'
-        return 'the model has no submodules'
-
     def before_train(self, runner) -> None:
         """Build and check the schedule; apply the (resumed) start stage.
 
         Args:
             runner (Runner): The runner.
         """
-        model = self._unwrap(runner.model)
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
         self._build_stages(model)
         loop = runner.train_loop
         if self.by == 'epoch' and isinstance(loop, IterBasedTrainLoop):
             raise ValueError("StagedUnfreezeHook: by='epoch' with an "
                              "iteration-based training loop; use by='iter'")
         total = loop.max_epochs if self.by == 'epoch' else loop.max_iters
-        last_begin = (len(self.stages) - 1) * self.stage_length
-        if last_begin >= total:
+        if (len(self.stages) - 1) * self.stage_length >= total:
             print_log(
-                f'StagedUnfreezeHook: the last stage (all levels) begins at '
-                f'{self.by} {last_begin}, after the end of training ({total} '
-                f'{self.by}s): it never runs', 'current', logging.WARNING)
+                'StagedUnfreezeHook: the last stage (all levels) begins after'
+                f' the end of training ({total} {self.by}s): it never runs',
+                'current', logging.WARNING)
         managed = sorted({p for s in self.stages for p in s['trainable']})
-        named = list(model.named_parameters())
-        self._params = [(p, _under(n, managed),
-                         [_under(n, s['trainable']) for s in self.stages])
-                        for n, p in named]
+        self._params = [(n, p, [_under(n, s['trainable'])
+                                for s in self.stages])
+                        for n, p in model.named_parameters()
+                        if _under(n, managed)]
         self._frozen = [[
             m for n, m in model.named_modules()
             if n and _under(n, managed) and not _under(n, s['trainable'])
         ] for s in self.stages]
-        if isinstance(runner.model, nn.parallel.DistributedDataParallel):
-            # DDP only syncs parameters that required grad when it wrapped
-            lost = [n for (n, p), (_, m, _) in zip(named, self._params)
-                    if m and not p.requires_grad]
-            if lost:
-                raise ValueError(
-                    'StagedUnfreezeHook: under DistributedDataParallel these '
-                    f'parameters are frozen by the model config but a stage '
-                    f'trains them: {lost[:5]}; leave them trainable in the '
-                    'model config and let the hook freeze them')
+        lost = [n for n, p, _ in self._params if not p.requires_grad]
+        if lost and isinstance(runner.model, DistributedDataParallel):
+            raise ValueError(  # DDP syncs what required grad when it wrapped
+                'StagedUnfreezeHook: under DistributedDataParallel these '
+                'parameters are frozen by the model config but a stage trains'
+                f' them: {lost[:5]}; leave them trainable in the model config'
+                ' and let the hook freeze them')
         self.current_stage = None
         self._apply(runner, self.stage_index(self._position(runner)))
 
@@ -175,29 +164,20 @@ class StagedUnfreezeHook(Hook):
     def _position(self, runner) -> int:
         return runner.epoch if self.by == 'epoch' else runner.iter
 
-    @staticmethod
-    def _unwrap(model: nn.Module) -> nn.Module:
-        """The segmentor inside DDP (or another wrapper) and TTA models."""
-        model = model.module if is_model_wrapper(model) else model
-        return model.module if isinstance(model, BaseTTAModel) else model
-
     def _apply(self, runner, index: int) -> None:
         """Switch parameters and loss weights to stage ``index``."""
-        stage, n_train = self.stages[index], 0
-        for param, managed, flags in self._params:
-            if managed:
-                if param.requires_grad and not flags[index]:
-                    param.grad = None  # nothing stale for the optimizer
-                param.requires_grad_(flags[index])
-                n_train += param.numel() * flags[index]
-        model = self._unwrap(runner.model)
-        model.decode_head.loss_decode.set_level_weights(stage['loss_weights'])
+        stage = self.stages[index]
+        for _, param, flags in self._params:
+            if param.requires_grad and not flags[index]:
+                param.grad = None  # nothing stale for the optimizer
+            param.requires_grad_(flags[index])
+        self._loss.set_level_weights(stage['loss_weights'])
+        n_train = sum(p.numel() for _, p, f in self._params if f[index])
         print_log(
             f'StagedUnfreezeHook: {self.by} {self._position(runner)}: stage '
-            f'{index} ({stage["name"]}) in force'
-            f'{"" if self.current_stage is None else f" (was stage {self.current_stage})"}; '  # noqa: E501
-            f'trainable {stage["trainable"]} ({n_train} parameters), loss '
-            f'weights {stage["loss_weights"]}', 'current')
+            f'{index} ({stage["name"]}) in force; trainable '
+            f'{stage["trainable"]} ({n_train} parameters), loss weights '
+            f'{stage["loss_weights"]}', 'current')
         self.current_stage = index
         runner.message_hub.update_info(self.log_scalar_name, index)
         runner.visualizer.add_scalars({self.log_scalar_name: index},

@@ -1,4 +1,4 @@
-"""Per-level mIoU for hierarchical segmentation: :class:`HierarchicalIoUMetric`.
+"""Per-level mIoU of a label tree: :class:`HierarchicalIoUMetric`.
 
 For every level of the label tree the metric accumulates mmseg's areas
 (intersection, union, prediction, label; ``IoUMetric.intersect_and_union``)
