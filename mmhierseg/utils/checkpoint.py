@@ -135,9 +135,9 @@ def _checkpoint_order(name: str) -> int:
 def find_resume_checkpoint(work_dir: str) -> Optional[str]:
     """The newest checkpoint of ``work_dir`` that loads, for ``--resume``.
 
-    The file named in ``last_checkpoint`` comes first; where the path recorded
-    there does not exist (the work dir was moved) the file of that name in
-    ``work_dir`` is used. Then ``iter_*.pth``/``epoch_*.pth``, newest first.
+    The file named in ``last_checkpoint`` comes first, looked up in
+    ``work_dir`` by name (the absolute path recorded there is stale after the
+    work dir was moved). Then ``iter_*.pth``/``epoch_*.pth``, newest first.
     A file that does not load (truncated by a crash while saving) is skipped
     with a warning naming it.
 
@@ -154,14 +154,12 @@ def find_resume_checkpoint(work_dir: str) -> Optional[str]:
     if osp.isfile(last):
         with open(last) as f:
             recorded = f.read().strip()
-        if recorded and not osp.isfile(recorded):
-            print_log(f'--resume: {last} names {recorded}, which does not '
-                      'exist (moved work dir?); looking for '
-                      f'{osp.basename(recorded)} in {work_dir}',
-                      logger='current')
-            recorded = osp.join(work_dir, osp.basename(recorded))
-        if osp.isfile(recorded):
-            names.insert(0, recorded)
+        here = osp.join(work_dir, osp.basename(recorded))
+        if recorded and osp.isfile(here):
+            names.insert(0, here)  # the work dir's copy, wherever it was
+        elif recorded:
+            print_log(f'--resume: {last} names {recorded}, which is not in '
+                      f'{work_dir}', logger='current', level=logging.WARNING)
     paths = list(
         dict.fromkeys(osp.abspath(osp.join(work_dir, n)) for n in names))
     for i, path in enumerate(paths):
@@ -176,6 +174,7 @@ def find_resume_checkpoint(work_dir: str) -> Optional[str]:
                 (f'Trying the next newest, {fallback}.' if fallback else ''),
                 logger='current', level=logging.WARNING)
             continue
+        print_log(f'--resume: resuming from {path}', logger='current')
         return path
     if paths:
         raise RuntimeError(

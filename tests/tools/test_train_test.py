@@ -3,6 +3,7 @@ import importlib.util
 import json
 import os
 import os.path as osp
+import shutil
 import subprocess
 import sys
 
@@ -155,6 +156,53 @@ def test_train_cli_wrong_stage_fails_clearly_and_marks_run_failed(
     assert not [f for f in os.listdir(work_dir) if f.endswith('.pth')]
     _, run = _mlflow_run(work_dir)
     assert run.info.status == 'FAILED'
+
+
+def _files(folder):
+    return sorted(
+        osp.relpath(osp.join(d, f), folder)
+        for d, _, names in os.walk(folder) for f in names)
+
+
+def test_train_cli_resume_in_moved_work_dir(trained, tmp_path):
+    """Issue 9 case 3: after `mv old new`, `--work-dir new --resume` finds
+    the checkpoint in `new` although `last_checkpoint` names the old path,
+    continues the same MLflow run, and writes its artifacts inside `new`
+    (the store recorded absolute URIs elsewhere)."""
+    old, new = str(tmp_path / 'old'), str(tmp_path / 'new')
+    shutil.copytree(trained['work_dir'], old)
+    with open(osp.join(old, 'last_checkpoint'), 'w') as f:
+        f.write(osp.join(old, 'iter_4.pth'))  # as if trained in `old`
+    os.rename(old, new)
+    import mlflow
+    store = 'sqlite:///' + osp.join(new, 'mlruns.db')
+    _, before = _mlflow_run(new)
+    runs = mlflow.MlflowClient(store).search_runs(
+        [before.info.experiment_id])
+    elsewhere = _files(osp.join(trained['work_dir'], 'mlartifacts'))
+
+    proc = _run('train.py', trained['cfg'], '--work-dir', new, '--resume',
+                '--cfg-options', 'train_cfg.max_iters=6',
+                'train_cfg.val_interval=2', 'log_level=INFO')
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    log = proc.stdout + proc.stderr
+    assert f'--resume: resuming from {osp.join(new, "iter_4.pth")}' in log
+    assert 'iter_6.pth' in os.listdir(new)
+    client, after = _mlflow_run(new)
+    assert client.tracking_uri == store
+    assert after.info.run_id == before.info.run_id
+    assert after.info.status == 'FINISHED'
+    assert len(client.search_runs([after.info.experiment_id])) == len(runs)
+    assert 6 in {m.step for m in client.get_metric_history(
+        after.info.run_id, 'mIoU2')}
+    # artifacts inside `new`, old ones included; nothing written elsewhere
+    prefix = 'file://' + osp.join(new, 'mlartifacts') + '/'
+    assert after.info.artifact_uri.startswith(prefix)
+    artifacts = [f.path for f in client.list_artifacts(after.info.run_id)]
+    assert 'config.py' in artifacts
+    assert any(f.startswith('config_resume_') for f in artifacts)
+    assert not osp.exists(old)
+    assert _files(osp.join(trained['work_dir'], 'mlartifacts')) == elsewhere
 
 
 def _load_tool(name):
