@@ -135,3 +135,17 @@ def test_work_dir(model_files, tmp_path):
     assert inf.hierarchy == TREE
     out = inf(np.zeros((20, 30, 3), np.uint8))
     assert out['predictions'][0]['levels']['body'].shape == (20, 30)
+
+
+def test_independent_decoding_probabilities(tmp_path):
+    """decode='independent': each level's own softmax, whose argmax is that
+    level's map."""
+    inf = HierSegInferencer(*write_model(tmp_path, decode='independent'),
+                            device='cpu')
+    img = mmcv.imresize(mmcv.imread(photos()[0]), (60, 80))
+    pred = inf(img, return_probs=True)['predictions'][0]
+    for k, level in enumerate(TREE.level_names):
+        prob = pred['probabilities'][level]
+        assert prob.shape == (TREE.num_classes[k], 80, 60)
+        np.testing.assert_allclose(prob.sum(0), 1, atol=1e-4)
+        np.testing.assert_array_equal(prob.argmax(0), pred['levels'][level])
