@@ -246,11 +246,22 @@ def _ultralytics_missing(weights, what: str, key: str,
         f'--cfg-options {key}=/path/to/{name}')]
 
 
+def _prior_splits(mode: str) -> tuple:
+    return ('train', 'val') if mode == 'train' else ('test', )
+
+
 def check_stem_weights(cfg, ctx: Context) -> List[Missing]:
     """Pose (ultralytics or mmpose) and FastSAM weights of ``model.stem``
-    (the stem's defaults when the config leaves them out)."""
+    (the stem's defaults when the config leaves them out); not needed when
+    every dataset of the mode carries precomputed priors."""
     stem = _get(cfg, 'model.stem')
     if not isinstance(stem, dict):
+        return []
+    from mmhierseg.datasets.transforms.priors import prior_datasets
+    splits = [
+        s for s in _prior_splits(ctx.mode) if cfg.get(f'{s}_dataloader')
+    ]
+    if splits and all(prior_datasets(cfg, [s]) for s in splits):
         return []
     from mmseg.registry import MODELS
     cls = MODELS.get(stem.get('type')) if isinstance(stem.get('type'),
@@ -293,6 +304,21 @@ def check_stem_weights(cfg, ctx: Context) -> List[Missing]:
     return out
 
 
+def check_pose_priors(cfg, ctx: Context) -> List[Missing]:
+    """Prior files of the datasets whose pipeline loads them: present,
+    made by ``model.stem``'s weights and settings, drawn as it expects."""
+    if check_data(cfg, ctx):
+        return []  # reported there
+    from mmhierseg.datasets.transforms.priors import check_priors
+    try:
+        check_priors(cfg, _prior_splits(ctx.mode))
+    except (OSError, ValueError, RuntimeError) as e:
+        return [Missing('pose priors', 'LoadPoseAnnotations', str(e),
+                        'python tools/precompute_priors.py CONFIG (with '
+                        'the same --cfg-options)')]
+    return []
+
+
 def check_checkpoint(cfg, ctx: Context) -> List[Missing]:
     """``load_from`` (the checkpoint of tools/test.py, ``--resume PATH``,
     or a config's initial weights)."""
@@ -316,7 +342,8 @@ def check_checkpoint(cfg, ctx: Context) -> List[Missing]:
 
 #: The checks :func:`check_inputs` runs, in order.
 CHECKS: List[Callable] = [
-    check_data, check_encoder_weights, check_stem_weights, check_checkpoint
+    check_data, check_encoder_weights, check_stem_weights, check_pose_priors,
+    check_checkpoint
 ]
 
 

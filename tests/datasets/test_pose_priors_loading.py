@@ -232,3 +232,31 @@ def test_check_priors_refuses_missing_stale_and_mismatched(data_root):
         check_priors(cfg, ('train', ))
     assert '1 of 2 images have no pose priors' in str(err.value)
     assert 'precompute_priors.py ' + cfg.filename in str(err.value)
+
+
+def test_training_refuses_to_start_without_priors(data_root):
+    """tools/train.py's preflight: missing or stale priors stop it, the
+    pose weights are not needed while every dataset carries priors."""
+    from mmhierseg.utils.preflight import (MissingInputsError,
+                                           check_inputs, check_pose_priors,
+                                           check_stem_weights)
+    (data_root / 'val_id.txt').write_text('a\n')
+    cfg = _config(data_root)
+    checks = [check_stem_weights, check_pose_priors]
+    with pytest.raises(MissingInputsError) as err:  # hand-made: stale
+        check_inputs(cfg, 'train', checks)
+    msg = str(err.value)
+    assert '1 input(s)' in msg and 'other settings' in msg
+    assert 'precompute_priors.py' in msg and 'yolov8n-pose.pt' in msg
+    save_priors(prior_path(str(data_root / 'JPEGImages' / 'a.jpg')),
+                _people(), prior_source(cfg.model.stem.pose,
+                                        cfg.model.stem.sam))
+    check_inputs(cfg, 'train', checks)  # no pose weights needed offline
+    (data_root / 'priors' / 'a.npz').unlink()
+    with pytest.raises(MissingInputsError, match='1 of 1 images have no '
+                       'pose priors'):
+        check_inputs(cfg, 'test', checks)
+    # a pipeline without priors: the stem computes them, weights needed
+    cfg.test_dataloader.dataset.pipeline.pop(1)
+    with pytest.raises(MissingInputsError, match='pose weights'):
+        check_inputs(cfg, 'test', checks)

@@ -207,7 +207,8 @@ def check_priors(cfg, splits: Sequence[str] = ('train', 'val')) -> int:
     settings, and the loading draws what the stem expects.
 
     Args:
-        cfg (Config): A full config (``model.stem``, the dataloaders).
+        cfg (Config | dict): A full config (``model.stem``, the
+            dataloaders).
         splits (Sequence[str]): Dataloaders to check.
 
     Returns:
@@ -219,12 +220,13 @@ def check_priors(cfg, splits: Sequence[str] = ('train', 'val')) -> int:
         ValueError: Drawing settings differ from ``model.stem``'s.
     """
     from mmseg.registry import DATASETS
-    stem = cfg.model.get('stem') or {}
+    stem = cfg['model'].get('stem') or {}
     pose = dict(stem.get('pose') or {})
     channels = tuple(stem.get('channels', PRIOR_CHANNELS))
     expected = prior_source(pose, stem.get('sam') if 'mask' in channels
                             else None)
-    hint = f'{PRECOMPUTE_HINT}'.replace('CONFIG', cfg.filename or 'CONFIG')
+    hint = PRECOMPUTE_HINT.replace(
+        'CONFIG', getattr(cfg, 'filename', None) or 'CONFIG')
     checked = 0
     for ds_cfg, load_cfg in prior_datasets(cfg, splits):
         load = TRANSFORMS.build(load_cfg)
