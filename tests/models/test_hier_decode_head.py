@@ -228,6 +228,19 @@ def test_loss_by_feat_keys_and_level_weights():
     assert head.loss(FEATS, _samples(), None)['loss_half'].item() > 0
 
 
+def test_acc_seg_equals_mmseg_accuracy():
+    from mmseg.models.losses import accuracy
+    from mmseg.models.utils import resize
+    head = build(head_cfg('separate')).eval()  # no dropout
+    samples = _samples()
+    samples[0].gt_sem_seg.data[:, :8] = 255
+    with torch.no_grad():
+        acc = head.loss(FEATS, samples, None)['acc_seg']
+        leaf = resize(head(FEATS)[-1], size=(32, 32), mode='bilinear')
+    label = torch.cat([s.gt_sem_seg.data for s in samples])
+    assert torch.allclose(acc, accuracy(leaf, label, ignore_index=255)[0])
+
+
 def test_predict_by_feat_returns_consistent_leaf_scores():
     head = build(head_cfg('separate')).eval()
     metas = [dict(img_shape=(30, 31), pad_shape=(32, 32))] * 2
