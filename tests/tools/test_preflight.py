@@ -80,13 +80,15 @@ def test_everything_present_passes_and_each_absence_is_named(tmp_path):
     cfg = _cfg(data, str(enc), 'yolov8n-pose.yaml', str(enc))
     check_inputs(cfg, 'train')  # nothing missing: no error
     os.remove(tmp_path / 'data' / 'val_id.txt')
+    os.rmdir(tmp_path / 'data' / 'gt_masks')  # the layout's mask folder
     cfg['model']['backbone']['weights'] = str(tmp_path / 'gone.pth')
     cfg['model']['stem']['sam']['weights'] = str(tmp_path / 'sam.pt')
     with pytest.raises(MissingInputsError) as exc:
         check_inputs(cfg, 'train')
     msg = str(exc.value)
-    assert msg.startswith('3 input(s) this config needs are missing')
+    assert msg.startswith('4 input(s) this config needs are missing')
     assert f"split file {data}/val_id.txt (val_dataloader.dataset" in msg
+    assert f'mask folder {data}/gt_masks (train_dataloader.dataset' in msg
     assert f'encoder weights {tmp_path}/gone.pth' in msg
     assert f"FastSAM weights '{tmp_path}/sam.pt'" in msg
     # test mode: the test split and the checkpoint
@@ -96,7 +98,7 @@ def test_everything_present_passes_and_each_absence_is_named(tmp_path):
     with pytest.raises(MissingInputsError) as exc:
         check_inputs(cfg, 'test')
     msg = str(exc.value)
-    assert msg.startswith('2 input(s)') and '(test;' in msg
+    assert msg.startswith('3 input(s)') and '(test;' in msg
     assert f'checkpoint {tmp_path}/best.pth (load_from)' in msg
 
 
