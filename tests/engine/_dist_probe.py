@@ -22,7 +22,7 @@ def _branch_vectors(model, buffers=True):
     """Per branch: parameters (and BN statistics) as one vector."""
     head = model.decode_head
     out = {}
-    for name, branch in head.branches.items():
+    for name, branch in zip(head.hierarchy.level_names, head.branches):
         parts = [p.detach().flatten() for p in branch.parameters()]
         if buffers:
             parts += [
