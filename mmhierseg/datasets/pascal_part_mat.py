@@ -33,7 +33,7 @@ from .utils import read_split_file
 
 __all__ = [
     'PERSON_PART_TO_LEAF', 'load_pascal_part_mat', 'person_label_map',
-    'convert_pascal_part', 'write_label_map'
+    'convert_pascal_part', 'write_label_map', 'write_classes'
 ]
 
 SplitSpec = Union[str, Sequence[str]]
@@ -374,7 +374,7 @@ def convert_pascal_part(mat_dir: str,
         fname = lay['splits'].get(name, f'{name}_id.txt')
         with open(osp.join(out_dir, fname), 'w') as f:
             f.write(''.join(i + '\n' for i in ids))
-    _write_classes(hierarchy, osp.join(out_dir, 'classes.txt'))
+    write_classes(hierarchy, out_dir)
     return dict(
         out_dir=out_dir,
         num_images=len(converted),
@@ -383,7 +383,13 @@ def convert_pascal_part(mat_dir: str,
         splits={k: len(v) for k, v in split_ids.items()})
 
 
-def _write_classes(hierarchy: ClassHierarchy, path: str) -> None:
-    with open(path, 'w') as f:
+def write_classes(hierarchy: ClassHierarchy, out_dir: str) -> None:
+    """Write ``out_dir/classes.txt``: one ``"<id> <leaf name>"`` per line.
+
+    Args:
+        hierarchy (ClassHierarchy): The tree of the masks.
+        out_dir (str): Dataset root.
+    """
+    with open(osp.join(out_dir, 'classes.txt'), 'w') as f:
         f.write(''.join(f'{i} {n}\n'
                         for i, n in enumerate(hierarchy.leaf_names)))

@@ -44,7 +44,7 @@ from mmhierseg.hierarchy import ClassHierarchy
 from mmhierseg.datasets.checks import level_shares
 from mmhierseg.datasets.layouts import get_layout
 from mmhierseg.datasets.pascal_part_mat import (PERSON_PART_TO_LEAF,
-                                               write_label_map)
+                                               write_classes, write_label_map)
 from mmhierseg.models.stems.prior_files import save_priors
 from .synthetic_people import PIECES, paint_person
 from .synthetic_priors import ORACLE_SOURCE, degrade_priors, oracle_priors
@@ -260,9 +260,7 @@ def make_synthetic_dataset(out_dir: str,
         f.write(''.join(x + '\n' for x in ids[:num_train]))
     with open(val_file, 'w') as f:  # no trailing newline, like the release
         f.write('\n'.join(ids[num_train:]))
-    with open(osp.join(out_dir, 'classes.txt'), 'w') as f:
-        f.write(''.join(f'{k} {n}\n'
-                        for k, n in enumerate(hierarchy.leaf_names)))
+    write_classes(hierarchy, out_dir)
     levels = level_shares(counts, hierarchy)
     n = num_train + num_val
     result = dict(
