@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Distributed testing with torchrun (gloo on a machine without CUDA).
 #   bash tools/dist_test.sh CONFIG CHECKPOINT NPROC [test.py args...]
-# Multi-node: NNODES, NODE_RANK, MASTER_ADDR, PORT. Interpreter: PYTHON.
+# One node: torchrun picks a free port itself (--standalone), so jobs on one
+# machine never race for a port; set PORT to choose it. Multi-node: NNODES,
+# NODE_RANK, MASTER_ADDR, PORT. Interpreter: PYTHON.
 set -euo pipefail
 if [ $# -lt 3 ]; then
     echo "usage: $0 CONFIG CHECKPOINT NPROC [test.py args...]" >&2
@@ -12,18 +14,19 @@ CHECKPOINT=$2
 NPROC=$3
 NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
 PYTHON=${PYTHON:-python}
 TOOLS_DIR=$(cd "$(dirname "$0")" && pwd)
+if [ "$NNODES" = 1 ] && [ -z "${PORT:-}" ]; then
+    RDZV=(--standalone)
+else
+    RDZV=(--nnodes="$NNODES" --node_rank="$NODE_RANK"
+          --master_addr="$MASTER_ADDR" --master_port="${PORT:-29500}")
+fi
 
-PYTHONPATH="$TOOLS_DIR/..${PYTHONPATH:+:$PYTHONPATH}" \
 exec "$PYTHON" -m torch.distributed.run \
-    --nnodes="$NNODES" \
-    --node_rank="$NODE_RANK" \
-    --master_addr="$MASTER_ADDR" \
+    "${RDZV[@]}" \
     --nproc_per_node="$NPROC" \
-    --master_port="$PORT" \
     "$TOOLS_DIR/test.py" \
     "$CONFIG" \
     "$CHECKPOINT" \

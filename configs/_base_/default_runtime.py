@@ -20,8 +20,9 @@ model_wrapper_cfg = dict(
 # MLflow: SQLite store `<work_dir>/mlruns.db`, artifacts in
 # `<work_dir>/mlartifacts` (resolved when the runner starts). For a server:
 #   --cfg-options visualizer.vis_backends.1.tracking_uri=http://host:5000
-# or set MLFLOW_TRACKING_URI. A resumed run (--resume) continues the same
-# MLflow run. Browse:
+# or set MLFLOW_TRACKING_URI (a server that does not answer stops the start
+# at once). A resumed run (--resume) continues the same MLflow run, also in a
+# moved work dir. Browse:
 #   mlflow ui --backend-store-uri sqlite:///<work_dir>/mlruns.db
 vis_backends = [
     dict(type='LocalVisBackend'),
