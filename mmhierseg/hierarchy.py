@@ -229,12 +229,10 @@ class ClassHierarchy:
                 'no label tree given: pass hierarchy=<a tree dict or a preset '
                 f'name {sorted(PRESETS)}> (configs set it once, e.g. '
                 '`model = dict(hierarchy=_base_.hierarchy)`)')
-        if isinstance(cfg, str):
-            if cfg not in PRESETS:
-                raise ValueError(f'unknown hierarchy preset {cfg!r}; presets: '
-                                 f'{sorted(PRESETS)} (or pass a dict)')
-            cfg = PRESETS[cfg]
-        return cls(dict(cfg))
+        if isinstance(cfg, str) and cfg not in PRESETS:
+            raise ValueError(f'unknown hierarchy preset {cfg!r}; presets: '
+                             f'{sorted(PRESETS)} (or pass a dict)')
+        return cls(PRESETS[cfg] if isinstance(cfg, str) else cfg)
 
     @property
     def num_classes(self) -> List[int]:
@@ -243,8 +241,7 @@ class ClassHierarchy:
 
     @property
     def leaf_paths(self) -> np.ndarray:
-        """np.ndarray: ``(num_leaves, num_levels)`` class id of every leaf's
-        ancestor (or itself) at every level."""
+        """np.ndarray: ``(num_leaves, num_levels)`` ancestor ids per leaf."""
         return self._luts.T.copy()
 
     def level_index(self, level: Union[int, str]) -> int:
@@ -346,13 +343,9 @@ class ClassHierarchy:
                 if not (0 <= v < self.num_leaves or v == IGNORE_INDEX)]
 
     def is_consistent(self, level_maps: Sequence):
-        """Boolean map, True where per-level predictions agree with the tree
-        (each level's class is the parent of the next level's class).
-
-        Args:
-            level_maps (Sequence[np.ndarray | torch.Tensor]): One label map
-                per level, coarse to fine, same shape.
-        """
+        """Boolean map, True where one label map per level (coarse to fine,
+        np or torch) agrees with the tree: each class's parent is the class
+        of the level above."""
         if len(level_maps) != self.num_levels:
             raise ValueError(f'expected {self.num_levels} level maps, got '
                              f'{len(level_maps)}')
@@ -385,11 +378,10 @@ class ClassHierarchy:
                     hierarchy=self.to_dict())
 
     def __eq__(self, other) -> bool:
-        if not isinstance(other, ClassHierarchy):
-            return NotImplemented
-        return (self.level_names == other.level_names
-                and self._classes == other._classes
-                and np.array_equal(self._luts, other._luts))
+        return isinstance(other, ClassHierarchy) and \
+            self.level_names == other.level_names and \
+            self._classes == other._classes and \
+            np.array_equal(self._luts, other._luts)
 
     def __hash__(self):
         return hash((self.level_names, tuple(self._classes)))

@@ -224,3 +224,11 @@ def test_config_dict_tree_is_stored_as_plain_containers():
     d = h.to_dict()
     assert type(d) is dict and type(d['tree']) is dict
     assert b'mmengine' not in pickle.dumps(d)
+
+
+def test_equality_compares_the_grouping_not_only_the_names():
+    a = ClassHierarchy(_tree())
+    assert a == ClassHierarchy(_tree()) and a != 'not a tree'
+    moved = ClassHierarchy(_tree(tree=dict(p=('x', ), q=('y', 'z'))))
+    assert moved.classes(0) == a.classes(0)  # same names, other parents
+    assert moved != a
