@@ -60,10 +60,9 @@ class StagedUnfreezeHook(Hook):
                 stage_length, int) or stage_length < 1:
             raise ValueError('StagedUnfreezeHook: stage_length must be a '
                              f'positive int, got {stage_length!r}')
-        if isinstance(extra_trainable, str):
-            extra_trainable = [extra_trainable]
         self.stage_length, self.by = stage_length, by
-        self.extra_trainable = list(extra_trainable)
+        self.extra_trainable = [extra_trainable] if isinstance(
+            extra_trainable, str) else list(extra_trainable)
         self.log_scalar_name = log_scalar_name
         self.stages: List[dict] = []
         self.current_stage: Optional[int] = None
@@ -142,13 +141,7 @@ class StagedUnfreezeHook(Hook):
 
     def before_train_iter(self, runner, batch_idx: int,
                           data_batch=None) -> None:
-        """Switch stage when due; keep frozen modules in eval mode.
-
-        Args:
-            runner (Runner): The runner.
-            batch_idx (int): Index of the batch in the epoch.
-            data_batch (dict, optional): The batch.
-        """
+        """Switch stage when due; keep frozen modules in eval mode."""
         index = self.stage_index(self._position(runner))
         if index != self.current_stage:
             self._apply(runner, index)
