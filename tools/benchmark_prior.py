@@ -62,6 +62,11 @@ def parse_args(argv=None):
     q.add_argument('--num-val', type=int, default=50)
     q.add_argument('--iters', type=int, default=100)
     q.add_argument('--batch-size', type=int, default=8)
+    q.add_argument(
+        '--short-side',
+        type=int,
+        default=None,
+        help='image short side and crop size (default: the config\'s)')
     q.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2, 3, 4])
     q.add_argument('--cost-iters', type=int, default=5)
     q.add_argument('--work-dir', default='work_dirs/benchmark_prior')
@@ -129,6 +134,16 @@ def make_cfg(args, condition, seed):
     if condition == 'no prior':
         cfg.model.stem = None
     cfg.train_dataloader.batch_size = args.batch_size
+    if args.short_side:  # smaller images, same recipe otherwise
+        side = args.short_side
+        for loader in (cfg.train_dataloader, cfg.val_dataloader,
+                       cfg.test_dataloader):
+            for t in loader.dataset.pipeline:
+                if t['type'] in ('Resize', 'RandomResize'):
+                    t['scale'] = (4 * side, side)
+                elif t['type'] == 'RandomCrop':
+                    t['crop_size'] = (side, side)
+        cfg.model.data_preprocessor.size = (side, side)
     cfg.train_cfg = dict(
         type='IterBasedTrainLoop', max_iters=args.iters,
         val_interval=args.iters + 1)
@@ -211,8 +226,10 @@ def quality(args):
         costs = step_costs(args, ('no prior', 'oracle', 'online'),
                            _weights(args, tmp))
     keys = sorted(results['oracle'][0])
+    side = args.short_side or 'as configured'
     print(f'\n{len(args.seeds)} seeds {args.seeds}, {args.iters} iterations '
-          f'x batch {args.batch_size}, {args.num_train} train / '
+          f'x batch {args.batch_size}, short side {side}, '
+          f'{args.num_train} train / '
           f'{args.num_val} val synthetic images, {args.config}')
     print('| prior | ' + ' | '.join(keys) + ' |')
     print('|---' * (len(keys) + 1) + '|')
@@ -242,10 +259,11 @@ def cost(args):
     """Prototype (reload per image) vs precompute's batched detector."""
     from ultralytics import YOLO, FastSAM
     rng = np.random.default_rng(0)
-    images = [np.kron(rng.integers(0, 256, (40, 40, 3), np.uint8),
-                      np.ones((8, 8, 1), np.uint8)) for _ in
-              range(args.num_images)]
-    pose_cfg = dict(imgsz=args.imgsz, conf=0.01)
+    # noise images and a threshold of 1e-3: random-weight models then
+    # report people, so FastSAM runs in both ways
+    images = [rng.integers(0, 256, (320, 320, 3), np.uint8)
+              for _ in range(args.num_images)]
+    pose_cfg = dict(imgsz=args.imgsz, conf=1e-3)
     with tempfile.TemporaryDirectory() as tmp:
         pose_pt, sam_pt = _weights(args, tmp)
         YOLO(pose_pt).predict(images[0], verbose=False, **pose_cfg)  # warm
@@ -256,11 +274,11 @@ def cost(args):
             boxes = res.boxes.xyxy.cpu().numpy()
             if len(boxes):
                 sam.predict(img, bboxes=boxes.tolist(), imgsz=args.imgsz,
-                            conf=0.01, retina_masks=True, verbose=False)
+                            conf=1e-3, retina_masks=True, verbose=False)
         proto = time.perf_counter() - t[0], time.process_time() - t[1]
         t = time.perf_counter(), time.process_time()
         det = PriorDetector(dict(weights=pose_pt, **pose_cfg),
-                            dict(weights=sam_pt, imgsz=args.imgsz, conf=0.01))
+                            dict(weights=sam_pt, imgsz=args.imgsz, conf=1e-3))
         found = 0
         for s in range(0, len(images), args.batch_size):
             people, _ = det.detect(images[s:s + args.batch_size], 'cpu')

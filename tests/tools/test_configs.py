@@ -1,9 +1,11 @@
 """The shipped configs load, build, and the staged hook accepts their models;
 the demo config trains through the runner."""
 import copy
+import os
 import os.path as osp
 import types
 
+import numpy as np
 import pytest
 from mmengine.registry import init_default_scope
 
@@ -89,7 +91,19 @@ def test_demo_config_trains_through_the_runner(tmp_path):
     data = make_tiny_pascal_part(str(tmp_path / 'data'), n_train=4, n_val=2)
     cfg = Config.fromfile(DEMO)
     assert cfg.model.backbone.frozen is True  # pretrained, offline (PyPI)
-    assert cfg.model.get('stem') is None
+    # the stem reads (oracle) priors from the data: a file per image
+    assert cfg.model.stem.type == 'PosePriorStem'
+    from mmhierseg.models.stems import PersonPriors, prior_path, save_priors
+    for name in os.listdir(osp.join(data, 'JPEGImages')):
+        mask = np.load(osp.join(data, 'gt_masks', name[:-4] + '.npy'))
+        h, w = mask.shape
+        kpts = np.tile([[w / 2, h / 4]], (1, 17, 1)).astype(np.float32)
+        kpts[0, 5:] = [[w / 3, h / 2], [2 * w / 3, h / 2]] * 6
+        save_priors(
+            prior_path(osp.join(data, 'JPEGImages', name)),
+            PersonPriors(np.array([[2, 2, w - 2, h - 2]], np.float32), kpts,
+                         np.ones((1, 17), np.float32), (h, w), mask != 0),
+            dict(settings=dict(kind='synthetic_oracle')))
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[loader].dataset.data_root = data
         cfg[loader].num_workers = 0
@@ -105,5 +119,6 @@ def test_demo_config_trains_through_the_runner(tmp_path):
     runner = Runner.from_cfg(cfg)
     runner.train()
     assert runner.iter == 2
+    assert runner.model.stem.detector._pose is None  # no pose model ran
     assert osp.isfile(osp.join(cfg.work_dir, 'iter_2.pth'))
     assert runner.message_hub.get_scalar('val/mIoU_leaf') is not None
