@@ -215,7 +215,7 @@ def tiny_cfg(work_dir: str,
                 save_best='mIoU2',
                 rule='greater'),
             sampler_seed=dict(type='DistSamplerSeedHook'),
-            visualization=dict(type='SegVisualizationHook')),
+            visualization=dict(type='HierSegVisualizationHook')),
         custom_hooks=[
             dict(
                 type='StagedUnfreezeHook',

@@ -27,5 +27,5 @@ default_hooks = dict(
         save_best='mIoU_leaf',
         rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook'),
+    visualization=dict(type='HierSegVisualizationHook'),
     hierarchy_check=dict(type='HierarchyCheckHook'))
