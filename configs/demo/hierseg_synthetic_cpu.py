@@ -162,7 +162,7 @@ default_hooks = dict(
         save_best='mIoU_leaf',
         rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook'),
+    visualization=dict(type='HierSegVisualizationHook'),
     hierarchy_check=dict(type='HierarchyCheckHook'))
 
 # the original schedule, built from the tree: each level's branch alone on
