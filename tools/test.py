@@ -89,7 +89,7 @@ def trigger_visualization_hook(cfg: Config, args) -> Config:
 
 
 def build_cfg(args) -> Config:
-    """Load the config and apply the command-line options.
+    """The config for evaluating ``args.checkpoint`` (options applied).
 
     Args:
         args (argparse.Namespace): From :func:`parse_args`.
@@ -121,7 +121,6 @@ def build_cfg(args) -> Config:
     for backend in cfg.get('visualizer', {}).get('vis_backends', []) or []:
         if backend.get('type') == 'HierMLflowVisBackend':
             backend['run_id_file'] = None
-            backend['resume_run'] = False
             backend.setdefault(
                 'run_name', 'test_' +
                 osp.splitext(osp.basename(args.checkpoint))[0])

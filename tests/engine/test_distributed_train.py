@@ -17,16 +17,22 @@ from tests.engine._tiny import (ROOT, make_tiny_pascal_part,  # noqa: E402
                                 tiny_cfg)
 
 
-def _env() -> dict:
-    """Environment of the torchrun jobs: one thread per rank, the repo on
-    the path (``tests.engine._dist_probe``), and no PORT: one-node jobs let
-    torchrun bind a free port itself (a port picked here could be taken by
-    the time torchrun binds it)."""
+def _torchrun(script, *args):
+    """Run ``tools/<script>`` with 2 ranks and check it succeeded.
+
+    One thread per rank, the repo on the path (``tests.engine._dist_probe``)
+    and no PORT: a one-node job lets torchrun bind a free port itself (a port
+    picked here could be taken by the time torchrun binds it).
+    """
     env = dict(os.environ, PYTHON=sys.executable, OMP_NUM_THREADS='1',
                PYTHONPATH=os.pathsep.join(
                    filter(None, [ROOT, os.environ.get('PYTHONPATH')])))
     env.pop('PORT', None)
-    return env
+    proc = subprocess.run(
+        ['bash', osp.join(ROOT, 'tools', script)] + [str(a) for a in args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=420)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    return proc
 
 
 @pytest.fixture(scope='module')
@@ -48,14 +54,7 @@ def ddp_run(tmp_path_factory):
         broadcast_buffers=False)
     cfg_path = str(tmp / 'tiny_ddp.py')
     Config(cfg).dump(cfg_path)
-    proc = subprocess.run(
-        ['bash', osp.join(ROOT, 'tools', 'dist_train.sh'), cfg_path, '2'],
-        cwd=ROOT,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=420)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    proc = _torchrun('dist_train.sh', cfg_path, 2)
     ranks = []
     for r in range(2):
         with open(osp.join(probe_dir, f'rank{r}.json')) as f:
@@ -120,15 +119,8 @@ def test_distributed_test_equals_single_process_evaluation(ddp_run, tmp_path):
     cfg['work_dir'] = str(tmp_path / 'dist')
     Config(cfg).dump(cfg_path)
     json_out = str(tmp_path / 'dist_metrics.json')
-    proc = subprocess.run(
-        ['bash', osp.join(ROOT, 'tools', 'dist_test.sh'), cfg_path, ckpt,
-         '2', '--json-out', json_out],
-        cwd=ROOT,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=420)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    proc = _torchrun('dist_test.sh', cfg_path, ckpt, 2, '--json-out',
+                     json_out)
     with open(json_out) as f:
         dist = json.load(f)
     assert dist['metrics'] == single

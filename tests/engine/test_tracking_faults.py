@@ -49,6 +49,21 @@ def test_config_with_dict_leaves_is_logged(tmp_path):
     assert run.info.status == 'FINISHED'
 
 
+def test_each_work_dir_gets_its_own_store(tmp_path):
+    """A second backend in the process logs to its own work dir, not to the
+    store of the first (``mlflow.set_tracking_uri`` exports
+    ``MLFLOW_TRACKING_URI``, which reads as the user's choice)."""
+    for name in ('a', 'b'):
+        work_dir = str(tmp_path / name)
+        backend = HierMLflowVisBackend(save_dir=work_dir + '/ts/vis_data')
+        backend.add_config(Config(dict(work_dir=work_dir)))
+        backend.close()
+        client, run = _client(work_dir)
+        assert client.tracking_uri == 'sqlite:///' + osp.join(
+            work_dir, 'mlruns.db')
+        assert run.info.status == 'FINISHED'
+
+
 def test_unreachable_tracking_server_fails_at_once(tmp_path):
     """Case 7: a server that does not answer is reported at start-up, with
     the URI and the way back to the local store."""

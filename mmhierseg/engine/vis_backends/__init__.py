@@ -1,8 +1,9 @@
 """Registered components; see the package docstring."""
 from .hier_mlflow_vis_backend import RUN_ID_FILE, HierMLflowVisBackend
-from .mlflow_store import check_tracking_server, relocate_artifacts
+from .mlflow_store import (check_tracking_server, open_experiment,
+                           relocate_artifacts)
 
 __all__ = [
     'HierMLflowVisBackend', 'RUN_ID_FILE', 'check_tracking_server',
-    'relocate_artifacts'
+    'open_experiment', 'relocate_artifacts'
 ]

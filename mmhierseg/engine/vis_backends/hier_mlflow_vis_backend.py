@@ -2,12 +2,12 @@
 
 - :meth:`_init_env`: store ``sqlite:///<work_dir>/mlruns.db``, artifacts in
   ``<work_dir>/mlartifacts`` (mlflow 3 refuses mmengine's file store), a
-  server checked first, ``resume=True`` reopening the run recorded in
-  ``<work_dir>/mlflow_run.json`` (also after the work dir was moved);
+  server checked first; ``resume=True`` reopens the run recorded in
+  ``<work_dir>/mlflow_run.json``, also in a moved work dir;
 - :meth:`add_config`: keys of any type; a resumed run adds only new params;
 - :meth:`close`: the one place a run ends: by mmengine when ``train`` or
-  ``test`` completes (``FINISHED``), or at interpreter exit if still open
-  (``FAILED`` after an uncaught exception, else ``KILLED``: Ctrl-C, SIGTERM).
+  ``test`` completes, or at exit if still open (``FAILED`` after an uncaught
+  exception, else ``KILLED``: Ctrl-C, SIGTERM).
 """
 import atexit
 import json
@@ -26,7 +26,7 @@ from mmengine.visualization import MLflowVisBackend
 from mmengine.visualization.vis_backend import force_init_env
 
 from mmseg.registry import VISBACKENDS
-from .mlflow_store import check_tracking_server, relocate_artifacts
+from .mlflow_store import check_tracking_server, open_experiment
 
 __all__ = ['HierMLflowVisBackend', 'RUN_ID_FILE']
 
@@ -39,11 +39,10 @@ class HierMLflowVisBackend(MLflowVisBackend):
     """MLflow backend with a work-dir SQLite store and resumable runs.
 
     Args:
-        save_dir (str): Set by the runner (``<work_dir>/<timestamp>/vis_data``).
+        save_dir (str): Set by the runner: ``<work_dir>/<timestamp>/vis_data``.
         run_id_file (str, optional): File in the work dir recording the run
-            id; ``None`` records nothing and never resumes (test runs).
-        resume_run (bool, optional): Reopen the recorded run. Defaults to the
-            config's ``resume``.
+            id, reopened when the config says ``resume=True``; ``None``
+            records nothing and never resumes (test runs).
         log_best_checkpoint (bool): Log the best checkpoint at the end.
         **kwargs: ``MLflowVisBackend``'s arguments; ``exp_name`` defaults to
             the config's file name, ``tracking_uri`` to ``MLFLOW_TRACKING_URI``
@@ -51,11 +50,9 @@ class HierMLflowVisBackend(MLflowVisBackend):
     """
 
     def __init__(self, save_dir: str, run_id_file: Optional[str] = RUN_ID_FILE,
-                 resume_run: Optional[bool] = None,
                  log_best_checkpoint: bool = True, **kwargs):
         super().__init__(save_dir, **kwargs)
         self._run_id_file = run_id_file
-        self._resume_run = resume_run
         self._log_best_checkpoint = log_best_checkpoint
         self.run_id: Optional[str] = None
         self.resumed = False
@@ -68,11 +65,9 @@ class HierMLflowVisBackend(MLflowVisBackend):
 
     def _recorded_run_id(self, work_dir: str) -> Optional[str]:
         """The recorded run id if this start resumes and the store has it."""
-        resume = self._resume_run
-        if resume is None:
-            resume = getattr(self, 'cfg', {}).get('resume', False)
         path = osp.join(work_dir, self._run_id_file or '')
-        if not (self._run_id_file and resume and osp.isfile(path)):
+        if not (self._run_id_file and osp.isfile(path)
+                and getattr(self, 'cfg', {}).get('resume', False)):
             return None
         with open(path) as f:
             run_id = json.load(f).get('run_id')
@@ -91,34 +86,29 @@ class HierMLflowVisBackend(MLflowVisBackend):
         os.makedirs(self._save_dir, exist_ok=True)
         work_dir = self._work_dir()
         local_uri = 'sqlite:///' + osp.join(work_dir, 'mlruns.db')
-        uri = self._tracking_uri or os.environ.get('MLFLOW_TRACKING_URI')
-        location = self._artifact_location
-        if uri is None and location is None:
-            location = Path(work_dir, 'mlartifacts').as_uri()
-        self._tracking_uri = uri or local_uri
+        local = not (self._tracking_uri or os.getenv('MLFLOW_TRACKING_URI'))
+        self._tracking_uri = local_uri if local else (
+            self._tracking_uri or os.environ['MLFLOW_TRACKING_URI'])
         check_tracking_server(self._tracking_uri, local_uri)
         mlflow.set_tracking_uri(self._tracking_uri)
+        if local:  # mlflow exports it: the next backend would take it as set
+            os.environ.pop('MLFLOW_TRACKING_URI', None)
         if self._exp_name is None:
             name = getattr(getattr(self, 'cfg', None), 'filename', None)
             self._exp_name = osp.splitext(osp.basename(name or 'mmhierseg'))[0]
-        exp = mlflow.get_experiment_by_name(self._exp_name)
-        if exp is None:
-            exp_id = mlflow.create_experiment(self._exp_name, location)
-        else:
-            exp_id, old = exp.experiment_id, exp.artifact_location
-            if uri is None and old != location and old.endswith(
-                    '/mlartifacts'):
-                relocate_artifacts(self._tracking_uri, old, location)
+        # the work-dir store keeps its artifacts in the work dir, moved or not
+        exp_id = open_experiment(
+            mlflow, self._exp_name, self._artifact_location
+            or (Path(work_dir, 'mlartifacts').as_uri() if local else None),
+            follow_move=local and self._artifact_location is None)
         run_id = self._recorded_run_id(work_dir)
         self.resumed = run_id is not None
-        tags = dict(self._tags or {})
-        if self.resumed:
-            tags['mmhierseg.resumed'] = 'true'
         run = mlflow.start_run(
             run_id=run_id, experiment_id=None if run_id else exp_id,
             run_name=None if run_id else self._run_name or '{}_{}'.format(
                 osp.basename(work_dir), time.strftime('%Y%m%d_%H%M%S')),
-            tags=tags)
+            tags=dict(self._tags or {}, **(
+                {'mmhierseg.resumed': 'true'} if run_id else {})))
         self.run_id = run.info.run_id
         atexit.register(self._end_at_exit)
         print_log(f'MLflow: {"resumed" if run_id else "started"} run '
@@ -207,8 +197,7 @@ class HierMLflowVisBackend(MLflowVisBackend):
             self._env_initialized = False  # a reused visualizer starts anew
 
     def _end_at_exit(self) -> None:
-        # an interrupt may surface as another error (mmengine turns one in
-        # Config.pretty_text into a SyntaxError): look along the chain
+        # an interrupt can surface as another error (Config.pretty_text)
         error = getattr(sys, 'last_value', None)
         failed = error is not None
         while error is not None and failed:

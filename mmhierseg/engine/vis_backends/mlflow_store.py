@@ -1,13 +1,15 @@
 """Helpers of :class:`HierMLflowVisBackend` for the tracking store: check a
-tracking server before training, and follow a local store that moved."""
+tracking server before training; open the experiment, following a local
+store that moved with its work dir."""
 import sqlite3
 import urllib.error
 import urllib.request
 from contextlib import closing
+from typing import Optional
 
 from mmengine.logging import print_log
 
-__all__ = ['check_tracking_server', 'relocate_artifacts']
+__all__ = ['check_tracking_server', 'open_experiment', 'relocate_artifacts']
 
 
 def check_tracking_server(uri: str, local_uri: str, timeout=5.0) -> None:
@@ -54,3 +56,27 @@ def relocate_artifacts(db_uri: str, old: str, new: str) -> None:
                 f'UPDATE {table} SET {col} = ? || substr({col}, ?) '
                 f'WHERE substr({col}, 1, ?) = ?',
                 (new, len(old) + 1, len(old), old))
+
+
+def open_experiment(mlflow, name: str, location: Optional[str],
+                    follow_move: bool = False) -> str:
+    """Id of experiment ``name``, created with ``location`` if missing.
+
+    Args:
+        mlflow (module): The ``mlflow`` module (tracking URI set).
+        name (str): Experiment name.
+        location (str, optional): Artifact location of a new experiment.
+        follow_move (bool): The store lives in the work dir: if its artifacts
+            were recorded under another ``.../mlartifacts`` (the work dir
+            moved), point them to ``location``.
+
+    Returns:
+        str: The experiment id.
+    """
+    exp = mlflow.get_experiment_by_name(name)
+    if exp is None:
+        return mlflow.create_experiment(name, location)
+    old = exp.artifact_location
+    if follow_move and old != location and old.endswith('/mlartifacts'):
+        relocate_artifacts(mlflow.get_tracking_uri(), old, location)
+    return exp.experiment_id
