@@ -69,7 +69,13 @@ def parse_args(argv=None):
         help='image short side and crop size (default: the config\'s)')
     q.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2, 3, 4])
     q.add_argument('--cost-iters', type=int, default=5)
+    q.add_argument(
+        '--cost-only', action='store_true', help='only the step costs')
     q.add_argument('--work-dir', default='work_dirs/benchmark_prior')
+    g = sub.add_parser('signal')
+    g.add_argument('--data', default='work_dirs/benchmark_prior/data')
+    g.add_argument('--num-train', type=int, default=200)
+    g.add_argument('--num-val', type=int, default=50)
     c = sub.add_parser('cost')
     c.add_argument('--num-images', type=int, default=16)
     c.add_argument('--batch-size', type=int, default=8)
@@ -216,7 +222,7 @@ def quality(args):
     os.makedirs(args.work_dir, exist_ok=True)
     conditions = ['no prior', 'oracle'] + [n for n, *_ in LEVELS]
     results = {c: [] for c in conditions}
-    for seed in args.seeds:
+    for seed in [] if args.cost_only else args.seeds:
         for c in conditions:
             t = time.perf_counter()
             results[c].append(train_and_eval(args, c, seed))
@@ -225,7 +231,7 @@ def quality(args):
     with tempfile.TemporaryDirectory() as tmp:
         costs = step_costs(args, ('no prior', 'oracle', 'online'),
                            _weights(args, tmp))
-    keys = sorted(results['oracle'][0])
+    keys = sorted(results['oracle'][0]) if results['oracle'] else []
     side = args.short_side or 'as configured'
     print(f'\n{len(args.seeds)} seeds {args.seeds}, {args.iters} iterations '
           f'x batch {args.batch_size}, short side {side}, '
@@ -295,9 +301,44 @@ def cost(args):
           f'CPU {proto[1] / ours[1]:.1f}x')
 
 
+def signal(args):
+    """Training-free: IoU of each prior channel (oracle, degraded) with
+    the ground-truth part it stands for, over the validation images."""
+    from mmhierseg import ClassHierarchy
+    from mmhierseg.models.stems import PRIOR_CHANNELS, draw_priors
+    prepare_data(args)
+    tree = ClassHierarchy.build('pascal_part')
+    leaf = dict(mask=None, head='head', torso='torso', upper_arm='up_hand',
+                lower_arm='low_hand', upper_leg='up_leg',
+                lower_leg='low_leg')
+    with open(osp.join(args.data, 'val_id.txt')) as f:
+        ids = f.read().split()
+    print(f'{len(ids)} validation images of {args.data}; IoU (%) of the '
+          'prior channel with its ground-truth part (mask: with the body)')
+    print('| priors | ' + ' | '.join(PRIOR_CHANNELS) + ' |')
+    print('|---' * (len(PRIOR_CHANNELS) + 1) + '|')
+    for folder, label in [('priors', 'oracle')] + [
+            (f'priors_{n}', f'{n} (jitter {j}, drop {d}, miss {m})')
+            for n, j, d, m in LEVELS]:
+        inter = np.zeros(len(PRIOR_CHANNELS))
+        union = np.zeros(len(PRIOR_CHANNELS))
+        for i in ids:
+            gt = np.load(osp.join(args.data, 'gt_masks', i + '.npy'))
+            people, _ = load_priors(osp.join(args.data, folder, i + '.npz'))
+            maps = draw_priors(people, PRIOR_CHANNELS).astype(bool)
+            for c, name in enumerate(PRIOR_CHANNELS):
+                ref = gt != 0 if leaf[name] is None else \
+                    gt == tree.leaf_names.index(leaf[name])
+                inter[c] += (maps[c] & ref).sum()
+                union[c] += (maps[c] | ref).sum()
+        print(f'| {label} | ' + ' | '.join(
+            f'{100 * a / max(b, 1):.1f}' for a, b in zip(inter, union)) +
+            ' |')
+
+
 def main(argv=None):
     args = parse_args(argv)
-    quality(args) if args.mode == 'quality' else cost(args)
+    dict(quality=quality, signal=signal, cost=cost)[args.mode](args)
 
 
 if __name__ == '__main__':

@@ -35,6 +35,11 @@ def test_quality_setup_and_one_run(tmp_path, capsys):
         assert sorted(os.listdir(folder)) == oracle
         people, source = load_priors(str(folder / oracle[0]))
         assert source['degrade'] == dict(jitter=jitter, drop=drop, miss=miss)
+    tool.main(['signal', '--data', str(tmp_path / 'data')])
+    rows = [r for r in capsys.readouterr().out.splitlines()
+            if r.startswith('| oracle') or r.startswith('| degraded')]
+    assert len(rows) == 1 + len(tool.LEVELS)
+    assert rows[0].split('|')[2].strip() == '100.0'  # oracle mask == body
     none = tool.make_cfg(args, 'no prior', 3)
     assert none.model.stem is None and none.randomness.seed == 3
     assert [t['type'] for t in none.train_dataloader.dataset.pipeline
