@@ -135,8 +135,8 @@ class LoadPoseAnnotations(BaseTransform):
 class PackPoseSegInputs(PackSegInputs):
     """mmseg's ``PackSegInputs``, plus ``gt_pose_prior`` as the sample's
     ``pose_prior`` (``PixelData``, ``(C, h, w)`` uint8; metainfo
-    ``channels`` and ``source``). Without priors in ``results`` it packs exactly what
-    ``PackSegInputs`` packs.
+    ``channels`` and ``source``). Without priors in ``results`` it packs
+    exactly what ``PackSegInputs`` packs.
 
     Args:
         meta_keys (Sequence[str]): As in ``PackSegInputs``.

@@ -37,7 +37,7 @@ def test_forward_shape_and_identity_at_init(make_stem):
 
 def test_more_output_channels_and_channel_subsets(make_stem):
     stem = make_stem(out_channels=8, channels=('head', 'lower_leg'), sam=None)
-    assert stem.detector.segmenter is None  # keypoints only: FastSAM never loaded
+    assert stem.detector.segmenter is None  # keypoints only: no FastSAM
     assert stem.fuse.in_channels == 5 and stem.fuse.out_channels == 8
     stem.detector.pose_backend = FakePose([pose_result(STANDING)])
     x = normalize(random_images(1))
@@ -235,7 +235,8 @@ def test_mask_channel_is_union_of_prompted_masks(make_stem, monkeypatch):
 
 def test_nobody_found_gives_zero_priors_and_is_counted(make_stem, monkeypatch):
     stem = make_stem(channels=('head', 'upper_arm', 'lower_leg'), sam=None)
-    stem.detector.pose_backend = FakePose([pose_result(), pose_result(STANDING)])
+    stem.detector.pose_backend = FakePose(
+        [pose_result(), pose_result(STANDING)])
     logger = MMLogger.get_current_instance()
     messages = []
     monkeypatch.setattr(logger, 'warning', messages.append)
@@ -383,7 +384,8 @@ def test_stem_in_hier_encoder_decoder_train_step(make_stem, monkeypatch):
     # still the identity after the segmentor's weight init
     assert torch.equal(stem.fuse.weight[:, :3, 0, 0], torch.eye(3))
     assert not stem.fuse.weight[:, 3:].any()
-    stem.detector.pose_backend = FakePose([pose_result(STANDING), pose_result()])
+    stem.detector.pose_backend = FakePose(
+        [pose_result(STANDING), pose_result()])
     assert not any('pose_backend' in k or 'segmenter' in k
                    for k in model.state_dict())
 
