@@ -1,32 +1,12 @@
 #!/usr/bin/env bash
 # Distributed training with torchrun (one process per GPU, or per CPU slot
-# with the gloo backend on a machine without CUDA).
+# with the gloo backend on a machine without CUDA); see dist_run.sh for the
+# port and multi-node variables.
 #   bash tools/dist_train.sh CONFIG NPROC [train.py args...]
-# One node: torchrun picks a free port itself (--standalone), so jobs on one
-# machine never race for a port; set PORT to choose it. Multi-node: NNODES,
-# NODE_RANK, MASTER_ADDR, PORT. Interpreter: PYTHON.
 set -euo pipefail
 if [ $# -lt 2 ]; then
     echo "usage: $0 CONFIG NPROC [train.py args...]" >&2
     exit 2
 fi
-CONFIG=$1
-NPROC=$2
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
-PYTHON=${PYTHON:-python}
-TOOLS_DIR=$(cd "$(dirname "$0")" && pwd)
-if [ "$NNODES" = 1 ] && [ -z "${PORT:-}" ]; then
-    RDZV=(--standalone)
-else
-    RDZV=(--nnodes="$NNODES" --node_rank="$NODE_RANK"
-          --master_addr="$MASTER_ADDR" --master_port="${PORT:-29500}")
-fi
-
-exec "$PYTHON" -m torch.distributed.run \
-    "${RDZV[@]}" \
-    --nproc_per_node="$NPROC" \
-    "$TOOLS_DIR/train.py" \
-    "$CONFIG" \
+exec bash "$(dirname "$0")/dist_run.sh" train.py "$2" "$1" \
     --launcher pytorch "${@:3}"

@@ -146,31 +146,27 @@ class SMPEncoder(BaseModule):
     def _build_encoder(self, name: str, weights: Optional[str], depth: int,
                        output_stride: int):
         smp = self._smp()
-        get_encoder = smp.encoders.get_encoder
-        if weights is None or name.startswith('tu-'):
-            return get_encoder(
-                name,
-                in_channels=3,
-                depth=depth,
-                weights=weights,
-                output_stride=output_stride)
-        registry = smp.encoders.encoders
-        if name not in registry:
-            raise KeyError(f'unknown smp encoder {name!r}; known: '
-                           f'{sorted(registry)}')
-        settings = registry[name]['pretrained_settings']
-        if weights not in settings:
-            raise KeyError(
-                f'smp has no {weights!r} weights for {name!r} (available: '
-                f'{sorted(settings)}); or pass a local file path')
+        hub = weights is not None and not name.startswith('tu-')
+        if hub:
+            registry = smp.encoders.encoders
+            if name not in registry:
+                raise KeyError(f'unknown smp encoder {name!r}; known: '
+                               f'{sorted(registry)}')
+            settings = registry[name]['pretrained_settings']
+            if weights not in settings:
+                raise KeyError(
+                    f'smp has no {weights!r} weights for {name!r} (available:'
+                    f' {sorted(settings)}); or pass a local file path')
         try:
-            return get_encoder(
+            return smp.encoders.get_encoder(
                 name,
                 in_channels=3,
                 depth=depth,
                 weights=weights,
                 output_stride=output_stride)
         except Exception as err:  # download failure: network, offline, ...
+            if not hub:
+                raise
             raise RuntimeError(
                 self._download_hint(name, weights, settings[weights],
                                     err)) from err
