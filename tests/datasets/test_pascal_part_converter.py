@@ -17,7 +17,7 @@ from mmhierseg.datasets.pascal_part_mat import (PERSON_PART_TO_LEAF,
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 H, W = 24, 32
 
-# Ids written by hand from REFERENCE.md (independent of the code's tables).
+# Ids written by hand from the published Pascal-part layout (independent of the code's tables).
 PASCAL_PART_IDS = dict(background=0, low_hand=1, torso=2, low_leg=3, head=4,
                        up_leg=5, up_hand=6)
 PERSON_PART_IDS = dict(background=0, head=1, torso=2, up_hand=3, low_hand=4,
