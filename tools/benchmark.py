@@ -15,7 +15,7 @@
    inference time with the base model (timed on ``--val-subset`` images of the
    same sizes, scaled); wall and CPU time.
 4. ``--full``: accuracy at equal budget (``tools/benchmark_study.py``): each
-   ``--study`` config trained once per seed for ``--iters`` iterations on the
+   ``--study`` config trained once per seed (``--jobs`` at once) for ``--iters`` iterations on the
    synthetic data, tested in ``consistent`` and ``independent`` decoding;
    mean +- std and the difference to the flat twin, ``*`` beyond 2 SE.
 5. ``--device cuda``: AMP (``AmpOptimWrapper``, autocast), ``--channels-last``.
@@ -38,6 +38,7 @@ import time
 
 import numpy as np
 import torch
+from benchmark_study import add_study_args, print_study, study  # tools/
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 BASE_MODEL = osp.join(ROOT, 'configs/_base_/models/hierseg_deeplabv3.py')
@@ -54,7 +55,6 @@ def parse_args(argv=None):
     add = p.add_argument
     add('--device', default='cpu', help="'cpu' or 'cuda'")
     add('--channels-last', action='store_true', help='CUDA: channels-last')
-    add('--threads', type=int, help='torch CPU threads')
     add('--batch', type=int, default=2)
     add('--size', type=int, default=256, help='square input side')
     add('--reps', type=int, default=5)
@@ -66,15 +66,9 @@ def parse_args(argv=None):
     add('--skip-cost', action='store_true', help='only the accuracy rows')
     add('--full', action='store_true', help='the accuracy study')
     add('--study', nargs='+', default=list(STUDY))
-    add('--seeds', type=int, default=5)
-    add('--iters', type=int, default=300)
-    add('--test-images', type=int, help='first N validation images')
-    add('--data-root', default='data/synthetic_pascal_part/')
-    add('--work-dir', default='work_dirs/benchmark')
-    add('--report-only', action='store_true', help='print finished runs')
+    add_study_args(p, configs=False)
     add('--out', help='also write every number to this JSON file')
     add('--memory-probe', help=argparse.SUPPRESS)
-    add('--train-one', nargs=2, help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 
@@ -337,13 +331,6 @@ def main(argv=None):
         cfgs, hier = model_cfgs(args)
         mb = peak_step_memory(cfgs[args.memory_probe], args, hier)
         return print(json.dumps(dict(mb=mb)))
-    if args.train_one:
-        from benchmark_study import train_one  # tools/, next to this file
-        result = train_one(*args.train_one, args)
-        config, seed = args.train_one
-        with open(osp.join(args.work_dir, config, f'seed{seed}.json'),
-                  'w') as f:
-            return json.dump(result, f)
     start = time.perf_counter()
     report = dict(
         date=time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()),
@@ -370,7 +357,6 @@ def main(argv=None):
     else:
         print('AMP / channels-last on CUDA: not run (CPU); use --device cuda')
     if args.full:
-        from benchmark_study import print_study, study
         report['study'] = print_study(study(args), args)
     usage = [resource.getrusage(w)
              for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]

@@ -1,18 +1,34 @@
-"""Accuracy at equal budget, for ``tools/benchmark.py --full``.
+"""Seed studies: configs x seeds at an equal budget, as mean +- std.
 
-Every study config (``configs/benchmark/<name>.py``: the demo recipe with one
-decode-head change) is trained once per seed, each run in its own process
-(``tools/benchmark.py --train-one CONFIG SEED``), for ``--iters`` iterations
-(the LR schedule ends there; stage lengths stay), without checkpoints or
-validation, then tested from its final weights in ``consistent`` and
-``independent`` decoding on the first ``--test-images`` validation images.
-Finished runs (``WORK/<config>/seed<S>.json``) are not repeated. The table
-gives mean +- std over seeds and each candidate's difference to the flat twin,
-marked ``*`` where it exceeds twice its standard error
+Every config (a name in ``configs/benchmark/`` or a path) is trained once
+per seed, each run in its own process, for ``--iters`` iterations (the LR
+schedule ends there; stage lengths stay), without checkpoints or validation,
+then tested from its final weights in ``consistent`` and ``independent``
+decoding on the first ``--test-images`` validation images. ``--jobs`` runs
+that many at once (``--threads`` torch threads each). Finished runs
+(``WORK/<config>/seed<S>.json``) are not repeated, so an interrupted study
+resumes. The table gives mean +- std over seeds and each config's difference
+to ``--baseline``, marked ``*`` where it exceeds twice its standard error
 (``sqrt(s_a^2 / n_a + s_b^2 / n_b)``).
+
+A config that sets ``degrade_priors=dict(jitter=, drop=, miss=)`` reads its
+priors from ``prior_dir`` of its ``LoadPoseAnnotations``; the study makes
+that folder once from the data's oracle ``priors/`` (fixed random state per
+image, so every seed and config sees the same degraded priors).
+
+``tools/benchmark.py --full`` is this study over the design candidates.
+Examples (2 CPU cores)::
+
+    python tools/benchmark_study.py flat_twin shared separate staged \\
+        --iters 300 --test-images 100 --jobs 2 --threads 1
+    python tools/benchmark_study.py prior_none shared prior_degraded_1 \\
+        prior_degraded_2 --baseline prior_none --iters 300 --jobs 2
+    python tools/benchmark_study.py old_recipe staged --baseline old_recipe
 """
+import argparse
 import copy
 import json
+import os
 import os.path as osp
 import statistics
 import subprocess
@@ -20,16 +36,63 @@ import sys
 import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-BENCH_DIR = osp.join(ROOT, 'configs/benchmark')
-BENCHMARK = osp.join(ROOT, 'tools', 'benchmark.py')
+BENCH_DIR = osp.join(ROOT, 'configs', 'benchmark')
+KEYS = ('mIoU0', 'mIoU1', 'mIoU2', 'consistency')
+
+
+def add_study_args(p, configs=True):
+    """The study's options, also used by ``tools/benchmark.py``."""
+    if configs:
+        p.add_argument('study', nargs='+', help='configs/benchmark names '
+                       'or config paths')
+        p.add_argument('--baseline', default='flat_twin',
+                       help='the row every difference is taken against')
+    p.add_argument('--seeds', type=int, default=5, help='seeds 0..N-1')
+    p.add_argument('--iters', type=int, default=300)
+    p.add_argument('--test-images', type=int, help='first N val images')
+    p.add_argument('--jobs', type=int, default=1, help='runs at once')
+    p.add_argument('--threads', type=int, help='torch threads per run')
+    p.add_argument('--data-root', default='data/synthetic_pascal_part/')
+    p.add_argument('--work-dir', default='work_dirs/benchmark')
+    p.add_argument('--report-only', action='store_true',
+                   help='print finished runs, train nothing')
+
+
+def config_path(config):
+    """``configs/benchmark/<config>.py``, or ``config`` if it is a file."""
+    return config if osp.isfile(config) else osp.join(BENCH_DIR,
+                                                      f'{config}.py')
+
+
+def prepare_priors(cfg, data_root):
+    """Make the degraded prior folder a config asks for, once."""
+    import numpy as np
+
+    from mmhierseg.models.stems import load_priors, save_priors
+    from mmhierseg.testing.synthetic_priors import degrade_priors
+    degrade = cfg.get('degrade_priors')
+    if not degrade:
+        return
+    load = [t for t in cfg.train_dataloader.dataset.pipeline
+            if t['type'] == 'LoadPoseAnnotations']
+    oracle, out = (osp.join(data_root, d)
+                   for d in ('priors', load[0]['prior_dir']))
+    for k, name in enumerate(sorted(os.listdir(oracle))):
+        if not osp.isfile(osp.join(out, name)):
+            people, source = load_priors(osp.join(oracle, name))
+            worse = degrade_priors(people, np.random.default_rng([7, k]),
+                                   **degrade)
+            save_priors(osp.join(out, name), worse,
+                        dict(source, degrade=dict(degrade)))
 
 
 def train_one(config, seed, args):
-    """Train one study config with one seed; test both decodings."""
+    """Train one config with one seed; test both decodings."""
     from mmengine.config import Config
     from mmengine.runner import Runner
-    cfg = Config.fromfile(osp.join(BENCH_DIR, f'{config}.py'))
-    work = osp.join(args.work_dir, config, f'seed{seed}')
+    cfg = Config.fromfile(config_path(config))
+    work = osp.join(args.work_dir, osp.basename(config).replace('.py', ''),
+                    f'seed{seed}')
     cfg.work_dir = work
     cfg.randomness = dict(seed=int(seed))
     cfg.train_cfg.max_iters = args.iters
@@ -43,6 +106,7 @@ def train_one(config, seed, args):
         cfg[split].dataset.data_root = args.data_root
     if args.test_images:
         cfg.test_dataloader.dataset.indices = args.test_images
+    prepare_priors(cfg, args.data_root)
     t = time.perf_counter()
     runner = Runner.from_cfg(cfg)
     runner.train()
@@ -64,34 +128,44 @@ def study(args):
             not args.report_only:
         subprocess.run([sys.executable, 'tools/make_synthetic_dataset.py',
                         args.data_root], check=True, cwd=ROOT)
+    todo, running = [], []
+    outs = {c: [osp.join(args.work_dir, osp.basename(c).replace('.py', ''),
+                         f'seed{s}.json') for s in range(args.seeds)]
+            for c in args.study}
+    for seed in range(args.seeds):  # seeds outer: a partial study is even
+        for config in args.study:
+            if not osp.exists(outs[config][seed]) and not args.report_only:
+                todo.append(
+                    [sys.executable, osp.abspath(__file__), config,
+                     '--train-one', str(seed), '--iters', str(args.iters),
+                     '--data-root', args.data_root, '--work-dir',
+                     args.work_dir] +
+                    (['--threads', str(args.threads)] if args.threads else [])
+                    + (['--test-images', str(args.test_images)]
+                       if args.test_images else []))
+    while todo or running:
+        while todo and len(running) < max(1, args.jobs):
+            running.append(subprocess.Popen(
+                todo.pop(0), cwd=ROOT, stdout=subprocess.DEVNULL))
+        time.sleep(1)
+        for proc in [p for p in running if p.poll() is not None]:
+            running.remove(proc)
+            if proc.returncode:
+                raise RuntimeError(f'study run failed: {" ".join(proc.args)}')
     results = {}
-    for config in args.study:
-        for seed in range(args.seeds):
-            out = osp.join(args.work_dir, config, f'seed{seed}.json')
-            if args.report_only and not osp.exists(out):
-                continue
-            if not osp.exists(out):
-                cmd = [sys.executable, BENCHMARK, '--train-one', config,
-                       str(seed), '--iters', str(args.iters), '--data-root',
-                       args.data_root, '--work-dir', args.work_dir]
-                if args.threads:
-                    cmd += ['--threads', str(args.threads)]
-                if args.test_images:
-                    cmd += ['--test-images', str(args.test_images)]
-                subprocess.run(cmd, check=True, cwd=ROOT,
-                               stdout=subprocess.DEVNULL)
-            with open(out) as f:
+    for config, paths in outs.items():
+        for path in filter(osp.exists, paths):
+            with open(path) as f:
                 results.setdefault(config, []).append(json.load(f))
     return results
 
 
-def print_study(results, args):
+def print_study(results, args, baseline='flat_twin'):
     """Print the table; return it as ``{'<config> <decode>': row}``."""
-    keys = ('mIoU0', 'mIoU1', 'mIoU2', 'consistency')
-    flat = [r['consistent'] for r in results.get('flat_twin', [])]
+    base = [r['consistent'] for r in results.get(baseline, [])]
     print(f'\naccuracy at equal budget ({args.iters} iterations), mean +- std'
-          ' over seeds; [difference to the flat twin, * = beyond 2 SE]')
-    print(f'{"model":<24}' + ''.join(f'{k:>25}' for k in keys) +
+          f' over seeds; [difference to {baseline}, * = beyond 2 SE]')
+    print(f'{"model":<28}' + ''.join(f'{k:>25}' for k in KEYS) +
           f'{"train (s)":>10}{"n":>3}')
     table = {}
     for config, runs in results.items():
@@ -99,19 +173,20 @@ def print_study(results, args):
             if config == 'flat_twin' and decode == 'independent':
                 continue  # its coarse levels are derived: one decoding
             cells, row = [], {}
-            for k in keys:
+            for k in KEYS:
                 xs = [r[decode][k] for r in runs]
                 m, s = statistics.mean(xs), _std(xs)
                 cells.append(f'{m:5.1f} +- {s:3.1f}')
-                if flat and config != 'flat_twin':
-                    fs = [v[k] for v in flat]
-                    d = m - statistics.mean(fs)
-                    se = (s**2 / len(xs) + _std(fs)**2 / len(fs))**0.5
-                    mark = '*' if abs(d) > 2 * se else ' '
+                if base and config != baseline:
+                    bs = [v[k] for v in base]
+                    d = m - statistics.mean(bs)
+                    se = (s**2 / len(xs) + _std(bs)**2 / len(bs))**0.5
+                    n_ok = min(len(xs), len(bs)) > 1  # else no SE
+                    mark = '*' if n_ok and abs(d) > 2 * se else ' '
                     cells[-1] += f' [{d:+5.1f}{mark}]'
                 row[k] = dict(mean=m, std=s, values=xs)
             train = statistics.mean(r['train_s'] for r in runs)
-            print(f'{config + " " + decode:<24}' +
+            print(f'{config + " " + decode:<28}' +
                   ''.join(f'{c:>25}' for c in cells) +
                   f'{train:>10.0f}{len(runs):>3}')
             table[f'{config} {decode}'] = dict(row, train_s=train)
@@ -120,3 +195,34 @@ def print_study(results, args):
 
 def _std(xs):
     return statistics.stdev(xs) if len(xs) > 1 else 0.0
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    add_study_args(p)
+    p.add_argument('--train-one', type=int, metavar='SEED',
+                   help=argparse.SUPPRESS)
+    p.add_argument('--out', help='also write the table to this JSON file')
+    args = p.parse_args(argv)
+    import torch
+
+    from mmhierseg.utils import set_offline_env
+    set_offline_env()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.train_one is not None:
+        (config, ) = args.study
+        result = train_one(config, args.train_one, args)
+        name = osp.basename(config).replace('.py', '')
+        with open(osp.join(args.work_dir, name, f'seed{args.train_one}.json'),
+                  'w') as f:
+            return json.dump(result, f)
+    table = print_study(study(args), args, args.baseline)
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(dict(command=' '.join(sys.argv), table=table), f,
+                      indent=1)
+
+
+if __name__ == '__main__':
+    main()

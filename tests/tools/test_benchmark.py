@@ -13,6 +13,7 @@ from mmengine.registry import init_default_scope
 import mmhierseg  # noqa: F401
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.join(ROOT, 'tools'))  # the tools import each other
 init_default_scope('mmseg')
 
 
@@ -76,6 +77,12 @@ def test_study_marks_only_differences_beyond_two_standard_errors(capsys):
     assert '*' not in lines['noise consistent']
     assert 'flat_twin independent' not in table
     assert table['clear consistent']['mIoU2']['mean'] == pytest.approx(53.0)
+    # one seed has no standard error: no difference is marked
+    benchmark_study.print_study(
+        {'flat_twin': _runs([50.0]), 'clear': _runs([53.0])}, args)
+    clear = [ln for ln in capsys.readouterr().out.splitlines()
+             if ln.startswith('clear consistent')]
+    assert '+3.0' in clear[0] and '*' not in clear[0]
 
 
 def test_cost_and_metric_rows_are_all_printed(tmp_path):
