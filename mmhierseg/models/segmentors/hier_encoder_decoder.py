@@ -119,16 +119,9 @@ class HierEncoderDecoder(EncoderDecoder):
         if stem_channels is not None and 'in_channels' not in backbone:
             backbone = copy.deepcopy(backbone)
             backbone['in_channels'] = stem_channels
-        super().__init__(
-            backbone=backbone,
-            decode_head=decode_head,
-            neck=neck,
-            auxiliary_head=auxiliary_head,
-            train_cfg=train_cfg,
-            test_cfg=test_cfg,
-            data_preprocessor=data_preprocessor,
-            pretrained=pretrained,
-            init_cfg=init_cfg)
+        super().__init__(backbone, decode_head, neck, auxiliary_head,
+                         train_cfg, test_cfg, data_preprocessor, pretrained,
+                         init_cfg)
         if not isinstance(self.decode_head, HierarchicalDecodeHead):
             raise TypeError('HierEncoderDecoder needs a HierarchicalDecodeHead'
                             f', got {type(self.decode_head).__name__}')

@@ -115,13 +115,10 @@ class MMPoseBackend(BasePoseBackend):
         if param is not None and param.device != device:
             self.model.to(device)
 
-    def predict(
-            self,
-            images: List[np.ndarray],
-            device: Union[str, torch.device, None] = None) -> List[PoseResult]:
+    def predict_batch(self, images: List[np.ndarray],
+                      device: Union[str, torch.device, None]
+                      ) -> List[PoseResult]:
         """See :meth:`BasePoseBackend.predict`."""
-        if not images:
-            return []
         dets = yolo_predict(
             self.detector, images, device, classes=[0], **self.det_args)
         boxes = [

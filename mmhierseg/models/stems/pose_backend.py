@@ -43,7 +43,7 @@ class BasePoseBackend:
 
     Subclasses load their model once per process (see
     :mod:`mmhierseg.models.stems.model_store`) and implement
-    :meth:`predict`.
+    :meth:`predict_batch`.
     """
 
     def predict(
@@ -61,6 +61,12 @@ class BasePoseBackend:
         Returns:
             list[PoseResult]: One per image.
         """
+        return self.predict_batch(images, device) if images else []
+
+    def predict_batch(self, images: List[np.ndarray],
+                      device: Union[str, torch.device, None]
+                      ) -> List[PoseResult]:
+        """:meth:`predict` on a batch of at least one image."""
         raise NotImplementedError
 
     def __deepcopy__(self, memo):

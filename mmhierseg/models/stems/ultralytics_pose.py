@@ -105,13 +105,10 @@ class UltralyticsPoseBackend(BasePoseBackend):
         if half:  # passed only when asked: ultralytics warns it is deprecated
             self.predict_args['half'] = True
 
-    def predict(
-            self,
-            images: List[np.ndarray],
-            device: Union[str, torch.device, None] = None) -> List[PoseResult]:
+    def predict_batch(self, images: List[np.ndarray],
+                      device: Union[str, torch.device, None]
+                      ) -> List[PoseResult]:
         """See :meth:`BasePoseBackend.predict`."""
-        if not images:
-            return []
         results = yolo_predict(self.model, images, device, **self.predict_args)
         out = []
         for res in results:
