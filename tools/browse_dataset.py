@@ -16,7 +16,7 @@ Example::
 import argparse
 import sys
 
-from mmhierseg.datasets.images import ORIENTATIONS
+from mmhierseg.datasets import LAYOUTS, ORIENTATIONS
 from mmhierseg.utils import set_offline_env
 
 
@@ -31,35 +31,28 @@ def main(argv=None) -> int:
     """
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('source', help='dataset root or config file')
-    parser.add_argument('--output-dir', required=True,
-                        help='folder for the PNG files')
+    parser.add_argument('--output-dir', dest='out_dir', required=True,
+                        metavar='OUTPUT_DIR', help='folder for the PNG files')
     parser.add_argument('--split', default='train',
                         help='train, val or test (default: train)')
     parser.add_argument('--num', type=int, default=10,
                         help='number of samples (default: 10)')
     parser.add_argument('--layout', default='pascal_part',
-                        choices=['pascal_part', 'person_part'],
+                        choices=sorted(LAYOUTS),
                         help='layout of a dataset root')
-    parser.add_argument('--hierarchy', default=None,
+    parser.add_argument('--hierarchy',
                         help='hierarchy preset of a dataset root')
     parser.add_argument(
-        '--orientation', choices=sorted(ORIENTATIONS), default=None,
+        '--orientation', dest='image_orientation',
+        choices=sorted(ORIENTATIONS),
         help="EXIF orientation policy (default: the config's, else 'raw')")
     parser.add_argument('--with-pipeline', action='store_true',
                         help='config source: apply the full pipeline')
     args = parser.parse_args(argv)
     set_offline_env()
     from mmhierseg.datasets.browse import browse_dataset
-    files = browse_dataset(
-        args.source,
-        args.output_dir,
-        split=args.split,
-        num=args.num,
-        layout=args.layout,
-        hierarchy=args.hierarchy,
-        image_orientation=args.orientation,
-        with_pipeline=args.with_pipeline)
-    print(f'wrote {len(files)} file(s) to {args.output_dir}')
+    files = browse_dataset(**vars(args))
+    print(f'wrote {len(files)} file(s) to {args.out_dir}')
     return 0
 
 

@@ -16,9 +16,8 @@ Example::
 import argparse
 import sys
 
-from mmengine.config import DictAction
-
-from mmhierseg.datasets.images import ORIENTATIONS
+from mmhierseg.datasets import LAYOUTS, ORIENTATIONS, check_dataset
+from mmhierseg.engine.cli import SplitFilesAction
 from mmhierseg.utils import set_offline_env
 
 
@@ -34,41 +33,30 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('data_root', help='dataset root')
     parser.add_argument('--layout', default='pascal_part',
-                        choices=['pascal_part', 'person_part'],
+                        choices=sorted(LAYOUTS),
                         help='folder layout (default: pascal_part)')
     parser.add_argument(
-        '--hierarchy', default=None,
+        '--hierarchy',
         help="hierarchy preset of the masks (default: the layout's)")
     parser.add_argument(
-        '--splits', nargs='+', action=DictAction, metavar='NAME=FILE',
+        '--splits', nargs='+', action=SplitFilesAction, metavar='NAME=FILE',
         help='split files, e.g. train=train_id.txt val=val_id.txt')
     parser.add_argument(
-        '--orientation', choices=sorted(ORIENTATIONS), default=None,
+        '--orientation', dest='image_orientation',
+        choices=sorted(ORIENTATIONS),
         help="EXIF orientation policy: 'raw' (default; tags ignored, as "
         "Pascal-part's masks) or 'exif' (tags applied, for masks drawn on "
         'displayed images); use the value of the dataset config')
     for name in ('img-dir', 'mask-dir', 'img-suffix', 'mask-suffix'):
-        parser.add_argument(f'--{name}', default=None)
+        parser.add_argument(f'--{name}')
     parser.add_argument(
-        '--no-decode', action='store_true',
+        '--no-decode', dest='decode_images', action='store_false',
         help='read image headers only (faster; misses truncated images)')
     parser.add_argument('--progress', action='store_true',
                         help='show a progress bar')
     args = parser.parse_args(argv)
     set_offline_env()
-    from mmhierseg.datasets.checks import check_dataset
-    report = check_dataset(
-        args.data_root,
-        layout=args.layout,
-        hierarchy=args.hierarchy,
-        splits=args.splits and {k: str(v) for k, v in args.splits.items()},
-        img_dir=args.img_dir,
-        mask_dir=args.mask_dir,
-        img_suffix=args.img_suffix,
-        mask_suffix=args.mask_suffix,
-        image_orientation=args.orientation,
-        decode_images=not args.no_decode,
-        progress=args.progress)
+    report = check_dataset(**vars(args))
     print(report.format())
     return 0 if report.ok else 1
 

@@ -15,6 +15,7 @@ import os
 import os.path as osp
 import sys
 
+from mmhierseg.datasets import LAYOUTS
 from mmhierseg.utils import set_offline_env
 
 
@@ -35,15 +36,14 @@ def main(argv=None) -> int:
     parser.add_argument('--num-val', type=int, default=200)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
-        '--layout', default='pascal_part',
-        choices=['pascal_part', 'person_part'],
+        '--layout', default='pascal_part', choices=sorted(LAYOUTS),
         help='pascal_part: gt_masks/*.npy; person_part: '
         'SegmentationPart/*.png in the PASCAL-Person-Part id order')
     parser.add_argument('--closeup-prob', type=float, default=0.22,
                         help='share of close-ups without lower body')
     parser.add_argument('--grayscale-prob', type=float, default=0.1)
     parser.add_argument(
-        '--no-priors', action='store_true',
+        '--no-priors', dest='priors', action='store_false',
         help='do not write the oracle pose priors (priors/<id>.npz: COCO-17 '
         'keypoints, boxes and mask of the drawn people)')
     parser.add_argument(
@@ -56,14 +56,14 @@ def main(argv=None) -> int:
         '--overwrite', action='store_true',
         help='write into a folder that is not empty (files with the '
         'generated names, split files included, are replaced)')
-    args = parser.parse_args(argv)
-    out = args.out_dir
+    kwargs = vars(parser.parse_args(argv))
+    out, overwrite = kwargs['out_dir'], kwargs.pop('overwrite')
     if osp.exists(out) and not osp.isdir(out):
         print(f'make_synthetic_dataset: {out} is a file, not a folder.',
               file=sys.stderr)
         return 2
     entries = sorted(os.listdir(out)) if osp.isdir(out) else []
-    if entries and not args.overwrite:
+    if entries and not overwrite:
         print(
             f'make_synthetic_dataset: {out} is not empty ({len(entries)} '
             f'entries: {", ".join(entries[:5])}'
@@ -73,20 +73,12 @@ def main(argv=None) -> int:
             'them.',
             file=sys.stderr)
         return 2
+    if kwargs['prior_degrade'] is not None:
+        kwargs['prior_degrade'] = dict(
+            zip(('jitter', 'drop', 'miss'), kwargs['prior_degrade']))
     set_offline_env()
     from mmhierseg.testing.synthetic import make_synthetic_dataset
-    make_synthetic_dataset(
-        out,
-        num_train=args.num_train,
-        num_val=args.num_val,
-        seed=args.seed,
-        layout=args.layout,
-        closeup_prob=args.closeup_prob,
-        grayscale_prob=args.grayscale_prob,
-        priors=not args.no_priors,
-        prior_degrade=None if args.prior_degrade is None else dict(
-            zip(('jitter', 'drop', 'miss'), args.prior_degrade)),
-        verbose=True)
+    make_synthetic_dataset(**kwargs, verbose=True)
     return 0
 
 

@@ -1,5 +1,6 @@
-"""What ``tools/train.py`` and ``tools/test.py`` share: the common arguments,
-the config they build the runner from, and how a tool process runs and ends.
+"""What the tools share. ``tools/train.py`` and ``tools/test.py``: the common
+arguments, the config they build the runner from, and how a tool process runs
+and ends; the dataset tools: the ``NAME=FILE`` split-file arguments.
 """
 import argparse
 import os
@@ -11,7 +12,7 @@ from mmengine.config import Config, DictAction
 
 from .dist_utils import prepare_cpu_distributed, shutdown_distributed
 
-__all__ = ['add_common_args', 'load_config', 'run_tool']
+__all__ = ['add_common_args', 'load_config', 'run_tool', 'SplitFilesAction']
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -88,3 +89,14 @@ def run_tool(main: Callable) -> None:
         shutdown_distributed(barrier=False)
         raise
     shutdown_distributed()
+
+
+class SplitFilesAction(DictAction):
+    """``NAME=FILE ...`` (e.g. ``train=train_id.txt val=val_id.txt``) into
+    ``{name: file}``: mmengine's :class:`DictAction`, each value passed
+    through ``str`` (a file named ``1`` stays a name, not a number)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        super().__call__(parser, namespace, values, option_string)
+        files = getattr(namespace, self.dest)
+        setattr(namespace, self.dest, {k: str(v) for k, v in files.items()})

@@ -20,8 +20,8 @@ Example::
 import argparse
 import sys
 
-from mmengine.config import DictAction
-
+from mmhierseg.datasets import LAYOUTS, convert_pascal_part
+from mmhierseg.engine.cli import SplitFilesAction
 from mmhierseg.utils import set_offline_env
 
 
@@ -39,38 +39,28 @@ def main(argv=None) -> int:
     parser.add_argument('mat_dir', help='Pascal-Part Annotations_Part folder')
     parser.add_argument('out_dir', help='output dataset root')
     parser.add_argument('--layout', default='pascal_part',
-                        choices=['pascal_part', 'person_part'])
+                        choices=sorted(LAYOUTS))
     parser.add_argument(
-        '--split', nargs='+', action=DictAction, metavar='NAME=FILE',
+        '--split', dest='splits', nargs='+', action=SplitFilesAction,
+        metavar='NAME=FILE',
         help='use these split files (ids without a person are dropped), '
         'e.g. train=train_id.txt val=val_id.txt; default: random split')
     parser.add_argument('--val-ratio', type=float, default=0.2,
                         help='val share of the random split')
     parser.add_argument('--seed', type=int, default=0,
                         help='seed of the random split')
-    parser.add_argument('--link', action='store_true',
+    parser.add_argument('--link', dest='link_images', action='store_true',
                         help='symlink images instead of copying them')
     parser.add_argument(
         '--unlabeled', default='background',
         choices=['background', 'ignore'],
         help='label of person pixels that no part covers (default: '
         'background)')
-    parser.add_argument('--no-progress', action='store_true')
+    parser.add_argument('--no-progress', dest='progress',
+                        action='store_false')
     args = parser.parse_args(argv)
     set_offline_env()
-    from mmhierseg.datasets.pascal_part_mat import convert_pascal_part
-    splits = args.split and {k: str(v) for k, v in args.split.items()}
-    summary = convert_pascal_part(
-        args.mat_dir,
-        args.img_dir,
-        args.out_dir,
-        layout=args.layout,
-        splits=splits,
-        val_ratio=args.val_ratio,
-        seed=args.seed,
-        link_images=args.link,
-        unlabeled=args.unlabeled,
-        progress=not args.no_progress)
+    summary = convert_pascal_part(**vars(args))
     print(f"converted {summary['num_images']} images with "
           f"{summary['num_people']} people to {summary['out_dir']} "
           f"(splits: {summary['splits']}); {len(summary['skipped'])} "
