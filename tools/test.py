@@ -14,12 +14,11 @@ The test run is logged to MLflow as a run of its own (tag ``mode=test``); it
 never reopens or overwrites the training run.
 """
 import argparse
-import json
-import os
 import os.path as osp
 
 from mmengine.config import Config
 from mmengine.dist import is_main_process
+from mmengine.fileio import dump
 from mmengine.runner import Runner
 
 from mmhierseg.engine.cli import add_common_args, load_config, run_tool
@@ -163,19 +162,16 @@ def main(argv=None):
     if levels and metrics:
         print('per level results (test set, background excluded):')
         print(level_summary_table(metrics, levels).get_string(), flush=True)
-    if args.json_out:
-        out_dir = osp.dirname(osp.abspath(args.json_out))
-        os.makedirs(out_dir, exist_ok=True)
-        with open(args.json_out, 'w') as f:
-            json.dump(
-                dict(
-                    config=osp.abspath(args.config),
-                    checkpoint=osp.abspath(args.checkpoint),
-                    levels=list(levels) if levels else None,
-                    metrics={k: float(v)
-                             for k, v in metrics.items()}),
-                f,
-                indent=2)
+    if args.json_out:  # mmengine's dump creates the folder
+        dump(
+            dict(
+                config=osp.abspath(args.config),
+                checkpoint=osp.abspath(args.checkpoint),
+                levels=list(levels) if levels else None,
+                metrics={k: float(v) for k, v in metrics.items()}),
+            args.json_out,
+            file_format='json',
+            indent=2)
         print(f'metrics written to {args.json_out}', flush=True)
     return metrics
 
