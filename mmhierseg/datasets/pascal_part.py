@@ -106,11 +106,8 @@ class PascalPartDataset(BaseSegDataset):
                 f'{type(self).__name__}: reduce_zero_label=True is not '
                 'supported; background is class 0 of every level of the '
                 'hierarchy.')
-        layout = get_layout(self.LAYOUT)
-        if img_suffix is None:
-            img_suffix = layout['img_suffix']
-        if seg_map_suffix is None:
-            seg_map_suffix = layout['mask_suffix']
+        layout = get_layout(  # None: the layout's suffix
+            self.LAYOUT, img_suffix=img_suffix, mask_suffix=seg_map_suffix)
         if data_prefix is None:
             data_prefix = dict(
                 img_path=layout['img_dir'], seg_map_path=layout['mask_dir'])
@@ -147,24 +144,12 @@ class PascalPartDataset(BaseSegDataset):
         self.check_files = check_files
         super().__init__(
             ann_file=ann_file,
-            img_suffix=img_suffix,
-            seg_map_suffix=seg_map_suffix,
+            img_suffix=layout['img_suffix'],
+            seg_map_suffix=layout['mask_suffix'],
             metainfo=tree_meta,
             data_prefix=data_prefix,
             reduce_zero_label=False,
             **kwargs)
-
-    @classmethod
-    def get_label_map(cls, new_classes=None) -> None:
-        """Never remap: leaf ids are defined by the hierarchy.
-
-        Args:
-            new_classes (Sequence[str], optional): Ignored.
-
-        Returns:
-            None
-        """
-        return None
 
     def load_data_list(self) -> List[dict]:
         """Build the data list from the split file (or the image folder).
