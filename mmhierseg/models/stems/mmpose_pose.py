@@ -153,13 +153,9 @@ class MMPoseBackend(BasePoseBackend):
                 _as_numpy(inst.keypoints).reshape(-1, NUM_KEYPOINTS, 2)[0])
             scores[owner].append(
                 _as_numpy(inst.keypoint_scores).reshape(-1, NUM_KEYPOINTS)[0])
-        out = []
-        for i in range(len(images)):
-            if not kpts[i]:
-                out.append(PoseResult.empty())
-                continue
-            out.append(
-                PoseResult(boxes[i].astype(np.float32),
-                           np.stack(kpts[i]).astype(np.float32),
-                           np.stack(scores[i]).astype(np.float32)))
-        return out
+        return [
+            PoseResult(b.astype(np.float32), np.stack(k).astype(np.float32),
+                       np.stack(s).astype(np.float32))
+            if k else PoseResult.empty()
+            for b, k, s in zip(boxes, kpts, scores)
+        ]
