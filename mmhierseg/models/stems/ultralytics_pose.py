@@ -119,10 +119,8 @@ class UltralyticsPoseBackend(BasePoseBackend):
             boxes = res.boxes.xyxy.detach().float().cpu().numpy()
             data = res.keypoints.data.detach().float().cpu().numpy()
             xy = data[..., :2]
-            if data.shape[-1] >= 3:
-                scores = data[..., 2]
-            else:
-                scores = np.ones(data.shape[:2], np.float32)
+            scores = data[..., 2] if data.shape[-1] >= 3 else np.ones(
+                data.shape[:2], np.float32)
             out.append(
                 PoseResult(
                     boxes.astype(np.float32).reshape(-1, 4),
