@@ -308,7 +308,8 @@ class ClassHierarchy:
                 shape, on any device; 255 (ignore) stays 255.
             level (int | str): Target level index or name.
             check (bool): Raise ValueError on values that are neither leaf
-                ids nor 255; with False they become 255.
+                ids nor 255 (this reads the result back to the host, a
+                device sync on CUDA); with False they become 255, no sync.
 
         Returns:
             np.ndarray | torch.Tensor: Same type, shape and device; numpy
@@ -323,15 +324,14 @@ class ClassHierarchy:
         lm = lm.long()
         out = self._table(lvl, lm.device)[lm.clamp(0, IGNORE_INDEX)]
         bad = (out < 0) | (lm < 0) | (lm > IGNORE_INDEX)
-        if bool(bad.any()):
-            if check:
-                raise ValueError(
-                    f'label values {self.invalid_values(lm)[:10]} are outside'
-                    f' the tree: valid leaf ids are 0..{self.num_leaves - 1} '
-                    f'({", ".join(self.leaf_names)}) and {IGNORE_INDEX} '
-                    '(ignore). Check that the dataset uses the hierarchy (id '
-                    'order) it was made for.')
-            out[bad] = IGNORE_INDEX
+        if check and bool(bad.any()):  # the only host sync, and only here
+            raise ValueError(
+                f'label values {self.invalid_values(lm)[:10]} are outside'
+                f' the tree: valid leaf ids are 0..{self.num_leaves - 1} '
+                f'({", ".join(self.leaf_names)}) and {IGNORE_INDEX} '
+                '(ignore). Check that the dataset uses the hierarchy (id '
+                'order) it was made for.')
+        out = out.masked_fill(bad, IGNORE_INDEX)
         return out.numpy().astype(np.asarray(label_map).dtype) if is_np \
             else out
 

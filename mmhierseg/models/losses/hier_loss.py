@@ -201,11 +201,15 @@ class HierarchicalLoss(nn.Module):
             list[Tensor]: One int64 target map per level, coarse to fine.
 
         Raises:
-            ValueError: If the map holds values that are neither leaf ids
-                nor the ignore label.
+            ValueError: On CPU, if the map holds values that are neither
+                leaf ids nor the ignore label (elsewhere they are ignored).
         """
         label = seg_label.masked_fill(seg_label == ignore_index, IGNORE_INDEX)
-        return [self.hierarchy.to_level(label, k)
+        # checked on CPU; on an accelerator the check would stall every step
+        # on a host sync, and the dataset has checked every mask already
+        # (PascalPartDataset check_masks, LoadHierAnnotations)
+        check = label.device.type == 'cpu'
+        return [self.hierarchy.to_level(label, k, check=check)
                 for k in range(self.hierarchy.num_levels)]
 
     # --------------------------------------------------------------- forward
