@@ -1,12 +1,12 @@
 """What the pose prior costs, and how good the priors are, measured.
 
 What a prior is worth after training is a seed study over the prior configs
-(``tools/benchmark_study.py demo prior_none prior_degraded_1
+(``tools/benchmark_study.py staged prior_none prior_degraded_1
 prior_degraded_2 --baseline prior_none``). This tool measures the rest:
 
 ``step``: the training-step cost of the demo model (``configs/benchmark/``)
 without a prior (``prior_none``), with precomputed priors read from the data
-(``demo``) and with the online in-model prior (pose model + FastSAM run
+(``staged``) and with the online in-model prior (pose model + FastSAM run
 inside the step; random-weight models offline, at a low threshold so that
 they "find" people and FastSAM runs), on preloaded batches, interleaved step
 by step so that load on a shared machine hits all alike.
@@ -41,8 +41,8 @@ from mmhierseg.utils import set_offline_env
 
 #: the rows of ``step``: (label, study config, online prior)
 STEP_ROWS = (('no prior (no stem)', 'prior_none', False),
-             ('precomputed priors (stem from the data)', 'demo', False),
-             ('online in-model prior (pose + FastSAM)', 'demo', True))
+             ('precomputed priors (stem from the data)', 'staged', False),
+             ('online in-model prior (pose + FastSAM)', 'staged', True))
 DEGRADED = ('prior_degraded_1', 'prior_degraded_2')
 
 

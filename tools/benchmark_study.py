@@ -21,7 +21,7 @@ Examples (2 CPU cores)::
 
     python tools/benchmark_study.py flat_twin shared separate staged \\
         --iters 300 --test-images 100 --jobs 2 --threads 1
-    python tools/benchmark_study.py prior_none shared prior_degraded_1 \\
+    python tools/benchmark_study.py prior_none staged prior_degraded_1 \\
         prior_degraded_2 --baseline prior_none --iters 300 --jobs 2
     python tools/benchmark_study.py old_recipe staged --baseline old_recipe
 """

@@ -1,9 +1,10 @@
 # The demo's recipe before the pretrained encoder, for the seed study of
-# tools/benchmark_study.py: the demo config (configs/demo/...) with a
+# tools/benchmark_study.py (next to staged.py, the demo's model and
+# schedule): the demo config with a
 # random-init ResNet18 encoder (four stages, output stride 16) that trains,
 # ImageNet mean/std, and the decoders' input channels to match; everything
 # else (decoders, staged schedule, data, budget) is the demo's.
-_base_ = '../demo/hierseg_synthetic_cpu.py'
+_base_ = './staged.py'
 model = dict(
     data_preprocessor=dict(
         mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375]),

@@ -1,7 +1,8 @@
-# The demo model without the pose prior: no stem, no prior files read. Next
-# to demo.py (oracle priors) and prior_degraded_*.py it measures what the
-# prior is worth (tools/benchmark_study.py).
-_base_ = './demo.py'
+# The demo model (staged.py: the demo's decoders and staged schedule) without
+# the pose prior: no stem, no prior files read. Next to staged.py (oracle
+# priors) and prior_degraded_*.py it measures what the prior is worth
+# (tools/benchmark_study.py).
+_base_ = './staged.py'
 model = dict(stem=None)
 _drop = ('LoadPoseAnnotations', )
 train_dataloader = dict(dataset=dict(pipeline=[

@@ -29,7 +29,7 @@ def _types(cfg, split='train'):
 
 def test_prior_configs_change_only_the_prior(tmp_path):
     study = _tool('benchmark_study')
-    demo = Config.fromfile(study.config_path('demo'))
+    demo = Config.fromfile(study.config_path('staged'))
     none = Config.fromfile(study.config_path('prior_none'))
     assert demo.model.stem is not None and none.model.stem is None
     for split in ('train', 'test'):
