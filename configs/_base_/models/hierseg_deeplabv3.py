@@ -39,7 +39,13 @@ model = dict(
         frozen=True),
     decode_head=dict(
         type='HierarchicalDecodeHead',
-        layout='separate',  # or 'shared': one ASPP trunk + light branches
+        # 'separate' (one decoder per level), chosen by evidence: at equal
+        # budget (demo recipe, 300 iterations, 5 seeds; README
+        # "Performance") it beat the flat twin by +5.4 / +5.0 / +4.7 mIoU
+        # (all beyond 2 SE), while 'shared' (one trunk and a 1x1 classifier
+        # per level, the plain model's cost) lost 4.6 mIoU2 to the flat twin
+        # and 9.3 to 'separate'. Its price: ~1.8x the plain train step.
+        layout='separate',
         cascade=False,
         decoder=dict(
             type='ASPPHead',
