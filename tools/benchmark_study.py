@@ -37,7 +37,6 @@ import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 BENCH_DIR = osp.join(ROOT, 'configs', 'benchmark')
-KEYS = ('mIoU0', 'mIoU1', 'mIoU2', 'consistency')
 
 
 def add_study_args(p, configs=True):
@@ -163,9 +162,13 @@ def study(args):
 def print_study(results, args, baseline='flat_twin'):
     """Print the table; return it as ``{'<config> <decode>': row}``."""
     base = [r['consistent'] for r in results.get(baseline, [])]
+    first = next(iter(results.values()))[0]['consistent']
+    keys = sorted((k for k in first if k.startswith('mIoU') and
+                   k[4:].isdigit()), key=lambda k: int(k[4:]))
+    keys.append('consistency')
     print(f'\naccuracy at equal budget ({args.iters} iterations), mean +- std'
           f' over seeds; [difference to {baseline}, * = beyond 2 SE]')
-    print(f'{"model":<28}' + ''.join(f'{k:>25}' for k in KEYS) +
+    print(f'{"model":<28}' + ''.join(f'{k:>25}' for k in keys) +
           f'{"train (s)":>10}{"n":>3}')
     table = {}
     for config, runs in results.items():
@@ -173,7 +176,7 @@ def print_study(results, args, baseline='flat_twin'):
             if config == 'flat_twin' and decode == 'independent':
                 continue  # its coarse levels are derived: one decoding
             cells, row = [], {}
-            for k in KEYS:
+            for k in keys:  # mIoU<level> of the tree, and consistency
                 xs = [r[decode][k] for r in runs]
                 m, s = statistics.mean(xs), _std(xs)
                 cells.append(f'{m:5.1f} +- {s:3.1f}')
