@@ -116,27 +116,27 @@ def person_scale(box: Optional[np.ndarray], keypoints: np.ndarray,
         h = float(box[3]) - float(box[1])
         if np.isfinite(w) and np.isfinite(h) and w > 1 and h > 1:
             return float(np.hypot(w, h))
-    if visible.sum() >= 2:
-        pts = keypoints[visible]
-        extent = pts.max(0) - pts.min(0)
-        return float(np.hypot(extent[0], extent[1]))
-    return 0.0
+    if visible.sum() < 2:
+        return 0.0
+    pts = keypoints[visible]
+    return float(np.hypot(*(pts.max(0) - pts.min(0))))
 
 
 def _window(
-        lo_x: float, hi_x: float, lo_y: float, hi_y: float, width: int,
-        height: int) -> Optional[Tuple[slice, slice, np.ndarray, np.ndarray]]:
-    """Pixel window whose centers may fall in ``[lo, hi]``, and its centers.
+    lo: np.ndarray, hi: np.ndarray, shape: Tuple[int, int]
+) -> Optional[Tuple[slice, slice, np.ndarray, np.ndarray]]:
+    """Pixel window whose centers may fall in the xy box ``[lo, hi]``, and
+    its centers, in an image of ``shape`` ``(height, width)``.
 
     Returns:
         tuple | None: ``(rows, cols, x centers (1, w), y centers (h, 1))``,
         or None when the window misses the image.
     """
     # center c + 0.5 in [lo, hi]  <=>  c in [lo - 0.5, hi - 0.5]
-    c0 = max(int(np.floor(lo_x - 0.5)), 0)
-    c1 = min(int(np.ceil(hi_x - 0.5)), width - 1)
-    r0 = max(int(np.floor(lo_y - 0.5)), 0)
-    r1 = min(int(np.ceil(hi_y - 0.5)), height - 1)
+    # (clipped before the int cast, so far-away shapes cannot overflow it)
+    size = np.array([shape[1], shape[0]])
+    c0, r0 = np.clip(np.floor(np.asarray(lo) - 0.5), 0, size).astype(int)
+    c1, r1 = np.clip(np.ceil(np.asarray(hi) - 0.5), -1, size - 1).astype(int)
     if c0 > c1 or r0 > r1:
         return None
     xs = (np.arange(c0, c1 + 1, dtype=np.float64) + 0.5)[None, :]
@@ -147,12 +147,9 @@ def _window(
 def _draw_capsule(canvas: np.ndarray, p: np.ndarray, q: np.ndarray,
                   radius: float) -> None:
     """Set the pixels whose center is within ``radius`` of segment pq."""
-    height, width = canvas.shape
     win = _window(
-        min(p[0], q[0]) - radius,
-        max(p[0], q[0]) + radius,
-        min(p[1], q[1]) - radius,
-        max(p[1], q[1]) + radius, width, height)
+        np.minimum(p, q) - radius,
+        np.maximum(p, q) + radius, canvas.shape)
     if win is None:
         return
     rows, cols, xs, ys = win
@@ -167,30 +164,27 @@ def _draw_capsule(canvas: np.ndarray, p: np.ndarray, q: np.ndarray,
     canvas[rows, cols] |= (ex * ex + ey * ey) <= radius * radius
 
 
-def _draw_disk(canvas: np.ndarray, center: np.ndarray, radius: float) -> None:
-    """Set the pixels whose center is within ``radius`` of ``center``."""
-    _draw_capsule(canvas, center, center, radius)
-
-
-def _draw_convex_polygon(canvas: np.ndarray, points: np.ndarray) -> None:
-    """Set the pixels whose center lies in the convex hull of ``points``.
+def _draw_dilated_hull(canvas: np.ndarray, points: np.ndarray,
+                       radius: float) -> None:
+    """Set the pixels whose center lies in the convex hull of ``points``
+    or within ``radius`` of its boundary.
 
     Points on the boundary count as inside. The test does not depend on the
     vertices' orientation, so mirrored input gives mirrored output.
     """
     hull = _convex_hull(points)
+    edges = list(zip(hull, np.roll(hull, -1, axis=0)))
+    for a, b in edges:
+        _draw_capsule(canvas, a, b, radius)
     if len(hull) < 3:
         return
-    height, width = canvas.shape
-    win = _window(hull[:, 0].min(), hull[:, 0].max(), hull[:, 1].min(),
-                  hull[:, 1].max(), width, height)
+    win = _window(hull.min(0), hull.max(0), canvas.shape)
     if win is None:
         return
     rows, cols, xs, ys = win
     positive = np.ones((ys.shape[0], xs.shape[1]), dtype=bool)
     negative = positive.copy()
-    for k in range(len(hull)):
-        a, b = hull[k], hull[(k + 1) % len(hull)]
+    for a, b in edges:
         cross = (b[0] - a[0]) * (ys - a[1]) - (b[1] - a[1]) * (xs - a[0])
         positive &= cross >= 0
         negative &= cross <= 0
@@ -223,10 +217,6 @@ def _convex_hull(points: np.ndarray) -> np.ndarray:
             upper.pop()
         upper.append(p)
     return np.asarray(lower[:-1] + upper[:-1], dtype=np.float64)
-
-
-def _radius(width_ratio: float, scale: float) -> float:
-    return max(MIN_RADIUS, 0.5 * width_ratio * scale)
 
 
 def render_part_priors(
@@ -278,8 +268,7 @@ def render_part_priors(
     if unknown:
         raise ValueError(f'cannot render {unknown} from keypoints; '
                          f'known part channels: {PART_CHANNELS}')
-    widths = dict(DEFAULT_PART_WIDTHS)
-    widths.update(part_widths or {})
+    widths = {**DEFAULT_PART_WIDTHS, **(part_widths or {})}
     maps = np.zeros((len(channels), height, width), dtype=bool)
     keypoints = np.asarray(keypoints, dtype=np.float64).reshape(-1, 17, 2)
     num_people = keypoints.shape[0]
@@ -301,26 +290,19 @@ def render_part_priors(
                 if not idx:
                     continue
                 pts = kpts[idx]
-                spread = 0.0
-                if len(idx) > 1:
-                    diff = pts[:, None, :] - pts[None, :, :]
-                    spread = float(np.sqrt((diff**2).sum(-1)).max())
+                spread = np.sqrt(
+                    ((pts[:, None] - pts[None])**2).sum(-1)).max()
                 radius = max(MIN_RADIUS, widths['head'] * scale,
-                             HEAD_SPREAD_FACTOR * spread)
-                _draw_disk(canvas, pts.mean(0), radius)
-            elif name == 'torso':
+                             HEAD_SPREAD_FACTOR * float(spread))
+                center = pts.mean(0)
+                _draw_capsule(canvas, center, center, radius)
+                continue
+            radius = max(MIN_RADIUS, 0.5 * widths[name] * scale)
+            if name == 'torso':
                 idx = [k for k in TORSO_KEYPOINTS if vis[k]]
-                if len(idx) < 2:
-                    continue
-                pts = kpts[idx]
-                radius = _radius(widths['torso'], scale)
-                _draw_convex_polygon(canvas, pts)
-                hull = _convex_hull(pts)
-                for k in range(len(hull)):
-                    _draw_capsule(canvas, hull[k], hull[(k + 1) % len(hull)],
-                                  radius)
+                if len(idx) >= 2:
+                    _draw_dilated_hull(canvas, kpts[idx], radius)
             else:
-                radius = _radius(widths[name], scale)
                 for a, b in LIMB_SEGMENTS[name]:
                     if vis[a] and vis[b]:
                         _draw_capsule(canvas, kpts[a], kpts[b], radius)
