@@ -43,57 +43,40 @@ _HEAD = ('head', 'hair', 'leye', 'reye', 'lear', 'rear', 'lebrow', 'rebrow',
 
 #: Fine Pascal-Part person part name -> leaf name of the part level.
 PERSON_PART_TO_LEAF: Dict[str, str] = {
-    **{name: 'head' for name in _HEAD},
-    'torso': 'torso',
-    'neck': 'torso',
-    'luarm': 'up_hand',
-    'ruarm': 'up_hand',
-    'llarm': 'low_hand',
-    'rlarm': 'low_hand',
-    'lhand': 'low_hand',
-    'rhand': 'low_hand',
-    'luleg': 'up_leg',
-    'ruleg': 'up_leg',
-    'llleg': 'low_leg',
-    'rlleg': 'low_leg',
-    'lfoot': 'low_leg',
-    'rfoot': 'low_leg',
+    **dict.fromkeys(_HEAD, 'head'),
+    **dict.fromkeys(('torso', 'neck'), 'torso'),
+    **dict.fromkeys(('luarm', 'ruarm'), 'up_hand'),
+    **dict.fromkeys(('llarm', 'rlarm', 'lhand', 'rhand'), 'low_hand'),
+    **dict.fromkeys(('luleg', 'ruleg'), 'up_leg'),
+    **dict.fromkeys(('llleg', 'rlleg', 'lfoot', 'rfoot'), 'low_leg'),
 }
 
 
 def _as_list(value) -> list:
-    """A MATLAB struct array read by loadmat (squeezed) as a Python list."""
-    if value is None:
-        return []
+    """A MATLAB struct array read by loadmat (squeezed) as a Python list:
+    an object array lists its structs, a lone struct was squeezed to itself,
+    and an empty MATLAB array ([]) is a 0-size float array."""
     if isinstance(value, np.ndarray):
-        if value.dtype == object:
-            return [v for v in value.ravel()]
-        if value.dtype.names:  # struct_as_record=True
-            return [v for v in value.ravel()]
-        return []  # an empty MATLAB array ([]) is a 0-size float array
-    return [value]
+        return list(value.ravel()) if value.dtype == object else []
+    return [] if value is None else [value]
 
 
-def _field(struct, name: str):
-    if hasattr(struct, name):
-        return getattr(struct, name)
-    if isinstance(struct, np.void) and struct.dtype.names and \
-            name in struct.dtype.names:
-        return struct[name]
-    if isinstance(struct, dict) and name in struct:
-        return struct[name]
-    raise KeyError(name)
+def _required(struct, name: str, path: str, where: str):
+    """Field ``name`` of a loadmat struct; its absence names the file."""
+    if not hasattr(struct, name):
+        raise ValueError(f'{path}: {where} has no field {name!r}; expected a '
+                         'Pascal-Part Annotations_Part/*.mat file.')
+    return getattr(struct, name)
 
 
 def _as_str(value) -> str:
+    """A MATLAB string (str, bytes, char array or cell) as a str."""
     if isinstance(value, bytes):
         return value.decode()
     if isinstance(value, np.ndarray):
-        if value.size == 0:
-            return ''
-        return _as_str(value.ravel()[0]) if value.dtype == object else \
-            str(value.ravel()[0]) if value.size == 1 else ''.join(
-                str(v) for v in value.ravel())
+        flat = value.ravel()
+        return _as_str(flat[0]) if value.dtype == object and flat.size else \
+            ''.join(str(v) for v in flat)
     return str(value)
 
 
@@ -124,42 +107,25 @@ def load_pascal_part_mat(path: str) -> Tuple[str, List[dict]]:
             f'{sorted(k for k in mat if not k.startswith("__"))}); expected '
             'a Pascal-Part Annotations_Part/*.mat file.')
     anno = mat['anno']
-    try:
-        objects = _as_list(_field(anno, 'objects'))
-    except KeyError:
-        raise ValueError(f'{path}: anno has no `objects` field; expected a '
-                         'Pascal-Part Annotations_Part/*.mat file.')
-    try:
-        imname = _as_str(_field(anno, 'imname'))
-    except KeyError:
-        imname = ''
-    imname = imname or osp.splitext(osp.basename(path))[0]
+    objects = _as_list(_required(anno, 'objects', path, 'anno'))
+    imname = _as_str(getattr(anno, 'imname', '')) or \
+        osp.splitext(osp.basename(path))[0]
     out = []
     for k, obj in enumerate(objects):
+        cls_name = _as_str(_required(obj, 'class', path, f'object {k}'))
+        mask = np.asarray(_required(obj, 'mask', path, f'object {k}'), bool)
         try:
-            cls_name = _as_str(_field(obj, 'class'))
-            mask = np.asarray(_field(obj, 'mask'))
-        except KeyError as e:
-            raise ValueError(f'{path}: object {k} has no field {e}') from e
-        try:
-            class_index = int(np.asarray(_field(obj, 'classIndex')).ravel()[0])
-        except (KeyError, IndexError, TypeError, ValueError):
+            class_index = int(np.asarray(obj.classIndex).ravel()[0])
+        except (AttributeError, IndexError, TypeError, ValueError):
             class_index = None
-        try:
-            raw_parts = _as_list(_field(obj, 'parts'))
-        except KeyError:
-            raw_parts = []
         parts = []
-        for j, part in enumerate(raw_parts):
-            try:
-                parts.append((_as_str(_field(part, 'part_name')),
-                              np.asarray(_field(part, 'mask')).astype(bool)))
-            except KeyError as e:
-                raise ValueError(f'{path}: object {k} ({cls_name}), part {j} '
-                                 f'has no field {e}') from e
-        out.append(
-            dict(cls=cls_name, class_index=class_index,
-                 mask=mask.astype(bool), parts=parts))
+        for j, part in enumerate(_as_list(getattr(obj, 'parts', None))):
+            where = f'object {k} ({cls_name}), part {j}'
+            parts.append((_as_str(_required(part, 'part_name', path, where)),
+                          np.asarray(_required(part, 'mask', path, where),
+                                     bool)))
+        out.append(dict(cls=cls_name, class_index=class_index, mask=mask,
+                        parts=parts))
     return imname, out
 
 
@@ -230,8 +196,7 @@ def person_label_map(objects: Sequence[dict],
     for obj in people:
         for name, mask in obj['parts']:
             label[mask] = leaf_ids[name]
-    n_people = len(people)
-    return label, n_people
+    return label, len(people)
 
 
 def write_label_map(label: np.ndarray, path: str) -> None:
@@ -241,12 +206,12 @@ def write_label_map(label: np.ndarray, path: str) -> None:
         label (np.ndarray): uint8 ``HxW``.
         path (str): Output file; the suffix picks the format.
     """
+    label = np.ascontiguousarray(label, dtype=np.uint8)
     if path.endswith('.npy'):
-        np.save(path, np.ascontiguousarray(label, dtype=np.uint8))
+        np.save(path, label)
     else:
         from PIL import Image
-        Image.fromarray(np.ascontiguousarray(label, dtype=np.uint8),
-                        mode='L').save(path)
+        Image.fromarray(label, mode='L').save(path)
 
 
 def _read_size(path: str) -> Tuple[int, int]:
@@ -301,12 +266,12 @@ def convert_pascal_part(mat_dir: str,
     lay = get_layout(layout)
     hierarchy = ClassHierarchy.build(hierarchy if hierarchy is not None else
                                      lay['hierarchy'])
-    if not osp.isdir(mat_dir):
-        raise FileNotFoundError(f'annotation folder {mat_dir} not found '
-                                '(expected Pascal-Part Annotations_Part/)')
-    if not osp.isdir(img_dir):
-        raise FileNotFoundError(f'image folder {img_dir} not found (expected'
-                                ' VOC JPEGImages/)')
+    for what, folder, expected in (
+            ('annotation', mat_dir, 'Pascal-Part Annotations_Part/'),
+            ('image', img_dir, 'VOC JPEGImages/')):
+        if not osp.isdir(folder):
+            raise FileNotFoundError(
+                f'{what} folder {folder} not found (expected {expected})')
     split_ids = None
     if splits is not None:
         split_ids = {
@@ -320,25 +285,22 @@ def convert_pascal_part(mat_dir: str,
             if f.endswith('.mat'))
     if not wanted:
         raise ValueError(f'no .mat files in {mat_dir}')
-    out_img = osp.join(out_dir, lay['img_dir'])
-    out_mask = osp.join(out_dir, lay['mask_dir'])
-    os.makedirs(out_img, exist_ok=True)
-    os.makedirs(out_mask, exist_ok=True)
+    out_img, out_mask = (osp.join(out_dir, lay[k])
+                         for k in ('img_dir', 'mask_dir'))
+    for folder in (out_img, out_mask):
+        os.makedirs(folder, exist_ok=True)
 
-    iterator = wanted
     if progress:
         from tqdm import tqdm
-        iterator = tqdm(wanted, desc='pascal-part -> ' + layout, unit='img')
+        wanted = tqdm(wanted, desc='pascal-part -> ' + layout, unit='img')
     converted, skipped, n_people = [], [], 0
-    for img_id in iterator:
+    for img_id in wanted:
         mat_path = osp.join(mat_dir, img_id + '.mat')
         img_path = osp.join(img_dir, img_id + '.jpg')
-        if not osp.isfile(mat_path):
-            raise FileNotFoundError(f'annotation {mat_path} not found for id '
-                                    f'{img_id}')
-        if not osp.isfile(img_path):
-            raise FileNotFoundError(f'image {img_path} not found for id '
-                                    f'{img_id}')
+        for what, p in (('annotation', mat_path), ('image', img_path)):
+            if not osp.isfile(p):
+                raise FileNotFoundError(
+                    f'{what} {p} not found for id {img_id}')
         _, objects = load_pascal_part_mat(mat_path)
         shape = _read_size(img_path)
         label, n = person_label_map(
@@ -359,15 +321,13 @@ def convert_pascal_part(mat_dir: str,
             shutil.copyfile(img_path, dst)
         converted.append(img_id)
 
-    kept = set(converted)
     if split_ids is None:
-        rng = np.random.default_rng(seed)
-        order = rng.permutation(len(converted))
+        order = np.random.default_rng(seed).permutation(len(converted))
         n_val = int(round(len(converted) * val_ratio))
-        val = sorted(converted[i] for i in order[:n_val])
-        train = sorted(converted[i] for i in order[n_val:])
-        split_ids = dict(train=train, val=val)
+        split_ids = dict(train=sorted(converted[i] for i in order[n_val:]),
+                         val=sorted(converted[i] for i in order[:n_val]))
     else:
+        kept = set(converted)
         split_ids = {k: [i for i in v if i in kept]
                      for k, v in split_ids.items()}
     for name, ids in split_ids.items():
@@ -375,12 +335,9 @@ def convert_pascal_part(mat_dir: str,
         with open(osp.join(out_dir, fname), 'w') as f:
             f.write(''.join(i + '\n' for i in ids))
     write_classes(hierarchy, out_dir)
-    return dict(
-        out_dir=out_dir,
-        num_images=len(converted),
-        num_people=n_people,
-        skipped=skipped,
-        splits={k: len(v) for k, v in split_ids.items()})
+    return dict(out_dir=out_dir, num_images=len(converted),
+                num_people=n_people, skipped=skipped,
+                splits={k: len(v) for k, v in split_ids.items()})
 
 
 def write_classes(hierarchy: ClassHierarchy, out_dir: str) -> None:
