@@ -93,13 +93,7 @@ class FastSAMSegmenter:
         except Exception as e:  # noqa: BLE001 - reported, batch goes on
             if len(images) == 1:
                 return [e]
-        results = []
-        for image in images:
-            try:
-                results.append(self._run([image], device)[0])
-            except Exception as e:  # noqa: BLE001
-                results.append(e)
-        return results
+        return [self._run_each([image], device)[0] for image in images]
 
     def segment(
         self,
@@ -129,13 +123,12 @@ class FastSAMSegmenter:
         results = self._run_each(images, device)
         masks, errors = [], []
         for i, res in enumerate(results):
+            masks.append(None)
             errors.append(isinstance(res, Exception))
-            if isinstance(res, Exception):
+            if errors[-1]:
                 logger.warning(f'FastSAM failed on an image: '
                                f'{type(res).__name__}: {res}')
-                masks.append(None)
                 continue
-            height, width = images[i].shape[:2]
             prompt = {}
             if self.prompt in ('boxes', 'both'):
                 b = np.asarray(boxes[i], np.float32).reshape(-1, 4)
@@ -147,15 +140,13 @@ class FastSAMSegmenter:
                     prompt['points'] = p
                     prompt['labels'] = np.ones(len(p), np.int64)
             if not prompt:  # no prompt would mean "every segment"
-                masks.append(None)
                 continue
             try:
                 selected = self.model.predictor.prompt(res, **prompt)[0]
-                masks.append(self._union(selected, height, width))
+                masks[-1] = self._union(selected, *images[i].shape[:2])
             except Exception as e:  # noqa: BLE001
                 logger.warning(f'FastSAM prompting failed on an image: '
                                f'{type(e).__name__}: {e}')
-                masks.append(None)
                 errors[-1] = True
         return masks, errors
 

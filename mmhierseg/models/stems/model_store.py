@@ -8,6 +8,7 @@ a clear error naming the missing file instead of a network time-out.
 import os
 import os.path as osp
 import threading
+from functools import partial
 from typing import Any, Callable, Hashable, Optional
 
 __all__ = [
@@ -63,8 +64,8 @@ def download_allowed(download: Optional[bool] = None) -> bool:
     return os.environ.get('MMHIERSEG_OFFLINE', '').strip().lower() in _FALSE
 
 
-def _missing_weights_error(what: str, weights: str, reason: str,
-                           config_key: str) -> FileNotFoundError:
+def _missing_weights_error(what: str, weights: str, config_key: str,
+                           reason: str) -> FileNotFoundError:
     name = osp.basename(weights)
     return FileNotFoundError(
         f"{what} weights '{weights}' not found locally and {reason}. "
@@ -102,6 +103,7 @@ def resolve_ultralytics_weights(weights: str,
             not allowed or fails.
     """
     weights = str(weights)
+    missing = partial(_missing_weights_error, what, weights, config_key)
     path = osp.expanduser(weights)
     if osp.isfile(path):
         return osp.abspath(path)
@@ -118,24 +120,18 @@ def resolve_ultralytics_weights(weights: str,
         if stored and osp.isfile(stored):
             return osp.abspath(stored)
     if not (is_bare_name or is_url):
-        raise _missing_weights_error(what, weights, 'the path does not exist',
-                                     config_key)
+        raise missing('the path does not exist')
     if not download_allowed(download):
-        raise _missing_weights_error(
-            what, weights,
-            'downloading is switched off (MMHIERSEG_OFFLINE=1 or '
-            'download=False)', config_key)
+        raise missing('downloading is switched off (MMHIERSEG_OFFLINE=1 or '
+                      'download=False)')
     try:
         from ultralytics.utils.downloads import attempt_download_asset
         fetched = attempt_download_asset(path)
     except Exception as e:
-        raise _missing_weights_error(
-            what, weights, f'could not be downloaded (offline?): '
-            f'{type(e).__name__}: {e}', config_key) from e
+        raise missing(f'could not be downloaded (offline?): '
+                      f'{type(e).__name__}: {e}') from e
     if not fetched or not osp.isfile(fetched):
-        raise _missing_weights_error(what, weights,
-                                     'could not be downloaded (offline?)',
-                                     config_key)
+        raise missing('could not be downloaded (offline?)')
     return osp.abspath(fetched)
 
 
@@ -151,17 +147,11 @@ def load_ultralytics_model(source: str, kind: str = 'yolo') -> Any:
     """
 
     def load():
-        if kind == 'fastsam':
-            from ultralytics import FastSAM
-            model = FastSAM(source)
-        elif kind == 'yolo':
-            from ultralytics import YOLO
-            model = YOLO(source)
-        else:
+        from ultralytics import YOLO, FastSAM
+        if kind not in ('fastsam', 'yolo'):
             raise ValueError(f'unknown ultralytics model kind {kind!r}')
-        model.model.eval()
-        for p in model.model.parameters():
-            p.requires_grad_(False)
+        model = (FastSAM if kind == 'fastsam' else YOLO)(source)
+        model.model.eval().requires_grad_(False)
         return model
 
     return get_or_load(('ultralytics', kind, source), load)

@@ -115,8 +115,8 @@ class PosePriorStem(BaseModule):
         with torch.no_grad():
             self.fuse.weight.zero_()
             self.fuse.bias.zero_()
-            for c in range(min(3, self.out_channels)):
-                self.fuse.weight[c, c, 0, 0] = 1.0
+            n = min(3, self.out_channels)
+            self.fuse.weight[:n, :n, 0, 0] = torch.eye(n)
 
     def init_weights(self) -> None:
         """``fuse`` stays the identity unless the stem has an ``init_cfg``."""
@@ -232,13 +232,12 @@ class PosePriorStem(BaseModule):
         bgr = [np.ascontiguousarray(im[..., ::-1]) for im in images]
         people, status = self.detector.detect(bgr, inputs.device)
         height, width = images.shape[1:3]
-        maps: List[np.ndarray] = []
-        for found in people:
-            if found is None:  # FastSAM raised
-                found = PersonPriors.empty(height, width)
-            maps.append(
-                draw_priors(found, self.channels, self.kpt_thr,
-                            self.part_widths))
+        maps = [  # found is None where FastSAM raised
+            draw_priors(
+                PersonPriors.empty(height, width) if found is None else found,
+                self.channels, self.kpt_thr, self.part_widths)
+            for found in people
+        ]
         self._count(status)
         priors = torch.from_numpy(np.stack(maps).astype(np.float32))
         return priors.to(inputs.device)
