@@ -11,6 +11,7 @@ at every level of the hierarchy.
 """
 import os
 import os.path as osp
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 
@@ -104,14 +105,14 @@ class DatasetReport:
             str: Multi-line text.
         """
         h = self.hierarchy
-        lines = [f'dataset: {self.data_root}']
-        lines.append('splits: ' + ', '.join(
-            f'{k} {v}' for k, v in self.split_counts.items()))
-        lines.append(f'samples checked: {self.num_samples}, valid: '
-                     f'{self.num_valid}, images in no split: '
-                     f'{self.unlisted_images}')
-        lines.append(f'samples without a person: {self.no_person}, with an '
-                     f'upper body only: {self.upper_body_only}')
+        lines = [
+            f'dataset: {self.data_root}', 'splits: ' + ', '.join(
+                f'{k} {v}' for k, v in self.split_counts.items()),
+            f'samples checked: {self.num_samples}, valid: {self.num_valid}, '
+            f'images in no split: {self.unlisted_images}',
+            f'samples without a person: {self.no_person}, with an upper '
+            f'body only: {self.upper_body_only}'
+        ]
         if self.num_valid:
             lines.append('pixel shares (of labelled pixels):')
             for lvl, shares in enumerate(self.class_shares()):
@@ -132,11 +133,9 @@ class DatasetReport:
                 'cannot be checked by size: make sure their masks follow '
                 'the policy):')
             lines += [f'  - {p}' for p in self.oriented_images]
-        if self.problems:
-            lines.append(f'{len(self.problems)} problem(s):')
-            lines += [f'  - {p}' for p in self.problems]
-        else:
-            lines.append('no problems found')
+        lines += ([f'{len(self.problems)} problem(s):'] +
+                  [f'  - {p}' for p in self.problems]
+                  if self.problems else ['no problems found'])
         return '\n'.join(lines)
 
 
@@ -206,8 +205,7 @@ def check_dataset(data_root: str,
             report.split_counts[name] = 0
             continue
         report.split_counts[name] = len(ids)
-        seen = set()
-        dups = sorted({i for i in ids if i in seen or seen.add(i)})
+        dups = sorted(i for i, n in Counter(ids).items() if n > 1)
         if dups:
             report.problems.append(
                 f'split file {path} lists {len(dups)} id(s) more than once: '
@@ -221,11 +219,10 @@ def check_dataset(data_root: str,
                 owner[i] = path
                 order.append(i)
 
-    lower = []
+    lower = []  # leaves under a level-1 'lower_body' node, if any
     if tree.num_levels > 1 and 'lower_body' in tree.classes(1):
-        lower_id = tree.classes(1).index('lower_body')
-        lower = [i for i in range(tree.num_leaves)
-                 if tree.lut(1)[i] == lower_id]
+        lower = np.flatnonzero(tree.lut(1) == tree.classes(1).index(
+            'lower_body'))
     bg = tree.background_leaf
 
     iterator: Sequence[str] = order
@@ -253,7 +250,7 @@ def check_dataset(data_root: str,
         fg = counts[:tree.num_leaves].sum() - counts[bg]
         if fg == 0:
             report.no_person += 1
-        elif lower and counts[lower].sum() == 0:
+        elif len(lower) and counts[lower].sum() == 0:
             report.upper_body_only += 1
 
     if osp.isdir(img_root):
