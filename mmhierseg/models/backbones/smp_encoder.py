@@ -129,23 +129,16 @@ class SMPEncoder(BaseModule):
             self.encoder.set_in_channels(
                 in_channels, pretrained=weights is not None)
         self.in_channels = in_channels
-        channels = list(self.encoder.out_channels)
-        self.out_channels = tuple(channels[i] for i in out_indices)
-
-        self.frozen = False
+        self.out_channels = tuple(self.encoder.out_channels[i]
+                                  for i in out_indices)
         self.set_frozen(frozen)
 
     # ---------------------------------------------------------------- build
-    @staticmethod
-    def _smp():
+    def _build_encoder(self, name: str, weights: Optional[str], depth: int,
+                       output_stride: int):
         # imported lazily: keeps `import mmhierseg` light and lets the
         # offline environment be set before huggingface_hub reads it
         import segmentation_models_pytorch as smp
-        return smp
-
-    def _build_encoder(self, name: str, weights: Optional[str], depth: int,
-                       output_stride: int):
-        smp = self._smp()
         hub = weights is not None and not name.startswith('tu-')
         if hub:
             registry = smp.encoders.encoders
@@ -208,11 +201,9 @@ class SMPEncoder(BaseModule):
             state = self._timm_state(state, path)
         else:
             # a classifier saved with the network is not part of the encoder
-            for key in [
-                    k for k in state if k.startswith(('fc.', 'classifier.'))
-                    and k not in self.encoder.state_dict()
-            ]:
-                state.pop(key)
+            own = self.encoder.state_dict()
+            state = {k: v for k, v in state.items()
+                     if k in own or not k.startswith(('fc.', 'classifier.'))}
         try:
             self.encoder.load_state_dict(state, strict=True)
         except RuntimeError as err:
@@ -256,12 +247,8 @@ class SMPEncoder(BaseModule):
             frozen (bool): The new state.
         """
         self.frozen = bool(frozen)
-        for p in self.encoder.parameters():
-            p.requires_grad_(not self.frozen)
-        if self.frozen:
-            self.encoder.eval()
-        else:
-            self.encoder.train(self.training)
+        self.encoder.requires_grad_(not self.frozen)
+        self.encoder.train(self.training and not self.frozen)
 
     def train(self, mode: bool = True) -> 'SMPEncoder':
         """Set the training mode; a frozen encoder stays in eval mode.
