@@ -89,14 +89,12 @@ def read_split_file(path: str,
     ids = []
     for lineno, line in enumerate(text.lstrip('\ufeff').splitlines(), 1):
         token = line.strip()
-        if not token:
-            continue
-        if len(token.split()) != 1:
+        if len(token.split()) > 1:
             raise ValueError(
                 f'split file {path}, line {lineno}: {token!r} holds more than '
                 'one token; a split file lists one image id per line (no '
                 'labels, no suffixes).')
-        ids.append(token)
+        ids += [token] if token else []
     if not ids:
         raise ValueError(
             f'split file {path} lists no ids (empty split). Write one image id'
@@ -199,11 +197,10 @@ def validate_label_map(arr: np.ndarray,
             f'label map {path} has dtype {arr.dtype}; label maps must be '
             f'integer arrays (uint8) of leaf ids.{hint}')
     if arr.ndim != 2:
-        hint = ''
-        if arr.ndim == 3 and arr.shape[-1] == 1:
-            hint = ' Drop the channel axis (mask[..., 0]) when saving.'
-        elif arr.ndim == 3 and arr.shape[-1] in (3, 4):
-            hint = ' It looks like a colour image; store class ids instead.'
+        colour = ' It looks like a colour image; store class ids instead.'
+        hint = {1: ' Drop the channel axis (mask[..., 0]) when saving.', 3:
+                colour, 4: colour}.get(arr.shape[-1], '') if arr.ndim == 3 \
+            else ''
         raise InvalidLabelMapError(
             f'label map {path} has shape {tuple(arr.shape)}; expected a 2-D '
             f'HxW array of leaf ids.{hint}')
@@ -220,17 +217,13 @@ def validate_label_map(arr: np.ndarray,
             f'image{img} is {expected_shape[0]}x{expected_shape[1]}. Masks '
             'must have exactly the image size: check that the mask belongs '
             'to this image, or regenerate it at the image size.')
-    if check_values and arr.dtype == np.uint8:  # a histogram, no sort
-        n = hierarchy.num_leaves
-        bad = (np.flatnonzero(
-            np.bincount(arr.ravel(), minlength=256)[n:IGNORE_INDEX]) +
-               n).tolist()
-    elif check_values:
-        bad = hierarchy.invalid_values(arr)
-    elif arr.dtype == np.uint8:
-        bad = []
+    n = hierarchy.num_leaves
+    if arr.dtype == np.uint8:  # a histogram, no sort; uint8 always fits
+        bad = (np.flatnonzero(np.bincount(arr.ravel(), minlength=256)[
+            n:IGNORE_INDEX]) + n).tolist() if check_values else []
     else:
-        bad = [v for v in np.unique(arr).tolist() if not 0 <= v <= 255]
+        bad = hierarchy.invalid_values(arr) if check_values else [
+            v for v in np.unique(arr).tolist() if not 0 <= v <= 255]
     if bad:
         shown = bad[:10]
         more = f' (and {len(bad) - 10} more)' if len(bad) > 10 else ''
