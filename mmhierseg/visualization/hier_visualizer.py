@@ -104,13 +104,9 @@ class HierSegLocalVisualizer(SegLocalVisualizer):
                        out_file: Optional[str] = None,
                        step: int = 0,
                        with_labels: Optional[bool] = True) -> None:
-        """Draw the panel of a sample and save/show/log it.
-
-        The panel (:func:`~mmhierseg.visualization.draw_panel`) shows the
-        input and every level's overlay side by side, each titled with its
-        level name, one row for the prediction and one for the ground truth
-        (when drawn), under a legend of the classes present in the tree's
-        palette colours. The drawing is also kept as the visualizer's image
+        """Draw the panel of a sample (described in the class docstring,
+        drawn by :func:`~mmhierseg.visualization.draw_panel`) and
+        save/show/log it; it is also kept as the visualizer's image
         (:meth:`get_image`).
 
         Args:
@@ -140,9 +136,8 @@ class HierSegLocalVisualizer(SegLocalVisualizer):
                     rows.append((kind, maps))
         if len(rows) == 1 and rows[0][0] == 'prediction':
             rows = [(None, rows[0][1])]  # titles: the level names alone
-        h = self.hierarchy
         if rows:
-            drawn, _ = draw_panel(image, rows, h, alpha=self.alpha)
+            drawn = draw_panel(image, rows, self.hierarchy, self.alpha)[0]
         else:
             drawn = image if image.ndim == 3 else np.repeat(
                 image[..., None], 3, axis=2)

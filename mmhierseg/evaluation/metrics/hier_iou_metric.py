@@ -248,11 +248,9 @@ def level_summary_table(metrics: dict, level_names: Sequence[str],
         PrettyTable: Columns ``Level``, ``Name``, ``mIoU``; ``aAcc`` and
         ``consistency`` follow as extra rows.
     """
-    table = PrettyTable()
-    table.field_names = ['Level', 'Name', 'mIoU (bg excluded)']
-    for k, name in enumerate(level_names):
-        table.add_row([k, name, metrics.get(f'{prefix}mIoU{k}', 'n/a')])
-    table.add_row(['', 'aAcc (leaf)', metrics.get(f'{prefix}aAcc', 'n/a')])
-    table.add_row(
-        ['', 'consistency', metrics.get(f'{prefix}consistency', 'n/a')])
+    table = PrettyTable(['Level', 'Name', 'mIoU (bg excluded)'])
+    rows = [(k, name, f'mIoU{k}') for k, name in enumerate(level_names)]
+    for k, name, key in rows + [('', 'aAcc (leaf)', 'aAcc'),
+                                ('', 'consistency', 'consistency')]:
+        table.add_row([k, name, metrics.get(prefix + key, 'n/a')])
     return table
