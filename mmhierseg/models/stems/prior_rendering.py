@@ -156,10 +156,8 @@ def _draw_capsule(canvas: np.ndarray, p: np.ndarray, q: np.ndarray,
     dx, dy = q[0] - p[0], q[1] - p[1]
     length2 = dx * dx + dy * dy
     rx, ry = xs - p[0], ys - p[1]
-    if length2 > 0:
-        t = np.clip((rx * dx + ry * dy) / length2, 0.0, 1.0)
-    else:
-        t = np.zeros(np.broadcast_shapes(rx.shape, ry.shape))
+    # a point (length2 == 0) has a zero numerator, hence t = 0
+    t = np.clip((rx * dx + ry * dy) / (length2 or 1.0), 0.0, 1.0)
     ex, ey = rx - t * dx, ry - t * dy
     canvas[rows, cols] |= (ex * ex + ey * ey) <= radius * radius
 
