@@ -2,9 +2,7 @@
 
 Usable by name wherever a hierarchy is expected (``hierarchy='pascal_part'``).
 """
-__all__ = [
-    'PASCAL_PART_HIERARCHY', 'PASCAL_PERSON_PART_HIERARCHY', 'PRESETS'
-]
+__all__ = ['PASCAL_PART_HIERARCHY', 'PASCAL_PERSON_PART_HIERARCHY', 'PRESETS']
 
 #: The Pascal-part layout (``gt_masks/*.npy``): ids from ``classes.txt``.
 PASCAL_PART_HIERARCHY = dict(

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
+from tqdm import tqdm
 
 from mmhierseg.hierarchy import IGNORE_INDEX, ClassHierarchy
 from .images import DEFAULT_ORIENTATION, check_orientation, \
@@ -189,13 +190,12 @@ def check_dataset(data_root: str,
         images_per_class=[0] * tree.num_leaves)
     img_root = osp.join(data_root, lay['img_dir'])
     mask_root = osp.join(data_root, lay['mask_dir'])
-    for folder, what in ((img_root, 'image'), (mask_root, 'mask')):
-        if not osp.isdir(folder):
-            report.problems.append(f'{what} folder {folder} not found')
+    report.problems += [f'{what} folder {folder} not found' for folder, what
+                        in ((img_root, 'image'), (mask_root, 'mask'))
+                        if not osp.isdir(folder)]
 
-    # splits
+    # splits; owner: id -> its first split file, in listing order
     owner: Dict[str, str] = {}
-    order: List[str] = []
     for name, fname in lay['splits'].items():
         path = osp.join(data_root, fname)
         try:
@@ -211,13 +211,10 @@ def check_dataset(data_root: str,
                 f'split file {path} lists {len(dups)} id(s) more than once: '
                 f'{dups[:10]}; keep each id once')
         for i in ids:
-            if i in owner and owner[i] != path:
+            if owner.setdefault(i, path) != path:
                 report.problems.append(
                     f'id {i} is in both {owner[i]} and {path}; an image must '
                     'be in one split only (train/val leakage)')
-            elif i not in owner:
-                owner[i] = path
-                order.append(i)
 
     lower = []  # leaves under a level-1 'lower_body' node, if any
     if tree.num_levels > 1 and 'lower_body' in tree.classes(1):
@@ -225,11 +222,8 @@ def check_dataset(data_root: str,
             'lower_body'))
     bg = tree.background_leaf
 
-    iterator: Sequence[str] = order
-    if progress:
-        from tqdm import tqdm
-        iterator = tqdm(order, desc='checking', unit='img')
-    for img_id in iterator:
+    for img_id in tqdm(list(owner), desc='checking', unit='img',
+                       disable=not progress):
         report.num_samples += 1
         where = f'[{osp.basename(owner[img_id])}: {img_id}]'
         img_path = osp.join(img_root, img_id + lay['img_suffix'])
@@ -247,16 +241,14 @@ def check_dataset(data_root: str,
         for k in range(tree.num_leaves):
             report.pixel_counts[k] += int(counts[k])
             report.images_per_class[k] += int(counts[k] > 0)
-        fg = counts[:tree.num_leaves].sum() - counts[bg]
-        if fg == 0:
+        if counts[:tree.num_leaves].sum() == counts[bg]:  # no foreground
             report.no_person += 1
         elif len(lower) and counts[lower].sum() == 0:
             report.upper_body_only += 1
 
     if osp.isdir(img_root):
         n = len(lay['img_suffix'])
-        listed = set(order)
         report.unlisted_images = sum(
             1 for f in os.listdir(img_root)
-            if f.endswith(lay['img_suffix']) and f[:-n] not in listed)
+            if f.endswith(lay['img_suffix']) and f[:-n] not in owner)
     return report

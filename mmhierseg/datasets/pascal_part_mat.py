@@ -25,6 +25,7 @@ import shutil
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
+from tqdm import tqdm
 
 from mmhierseg.hierarchy import IGNORE_INDEX, ClassHierarchy
 from .images import image_header
@@ -290,11 +291,9 @@ def convert_pascal_part(mat_dir: str,
     for folder in (out_img, out_mask):
         os.makedirs(folder, exist_ok=True)
 
-    if progress:
-        from tqdm import tqdm
-        wanted = tqdm(wanted, desc='pascal-part -> ' + layout, unit='img')
     converted, skipped, n_people = [], [], 0
-    for img_id in wanted:
+    for img_id in tqdm(wanted, desc='pascal-part -> ' + layout, unit='img',
+                       disable=not progress):
         mat_path = osp.join(mat_dir, img_id + '.mat')
         img_path = osp.join(img_dir, img_id + '.jpg')
         for what, p in (('annotation', mat_path), ('image', img_path)):
