@@ -215,15 +215,6 @@ def write_label_map(label: np.ndarray, path: str) -> None:
         Image.fromarray(label, mode='L').save(path)
 
 
-def _read_size(path: str) -> Tuple[int, int]:
-    """Stored ``(H, W)``: masks are painted in raw pixel order, as the
-    Pascal-Part annotations were (see :mod:`mmhierseg.datasets.images`)."""
-    try:
-        return image_header(path)[0]
-    except Exception as e:
-        raise OSError(f'cannot read image {path}: {e}') from e
-
-
 def convert_pascal_part(mat_dir: str,
                         img_dir: str,
                         out_dir: str,
@@ -301,7 +292,11 @@ def convert_pascal_part(mat_dir: str,
                 raise FileNotFoundError(
                     f'{what} {p} not found for id {img_id}')
         _, objects = load_pascal_part_mat(mat_path)
-        shape = _read_size(img_path)
+        try:  # the stored (H, W): masks are painted in raw pixel order, as
+            # the annotations were (see mmhierseg.datasets.images)
+            shape = image_header(img_path)[0]
+        except Exception as e:
+            raise OSError(f'cannot read image {img_path}: {e}') from e
         label, n = person_label_map(
             objects, shape, hierarchy, person_class=person_class,
             unlabeled=unlabeled, source=mat_path)
@@ -314,10 +309,8 @@ def convert_pascal_part(mat_dir: str,
         dst = osp.join(out_img, img_id + lay['img_suffix'])
         if osp.lexists(dst):
             os.remove(dst)
-        if link_images:
-            os.symlink(osp.abspath(img_path), dst)
-        else:
-            shutil.copyfile(img_path, dst)
+        (os.symlink if link_images else shutil.copyfile)(
+            osp.abspath(img_path), dst)
         converted.append(img_id)
 
     if split_ids is None:
