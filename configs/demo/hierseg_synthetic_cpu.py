@@ -23,7 +23,7 @@
 #   pose model runs (offline there are no pose weights). Real photos need
 #   tools/precompute_priors.py (see configs/hierseg_deeplabv3.py). What the
 #   oracle is worth, and how fast its gain falls with realistic errors:
-#   tools/benchmark_prior.py and the README;
+#   tools/benchmark_study.py with configs/benchmark/prior_*.py (README);
 # - small images (short side 160, 160x160 crops);
 # - short stages for the staged unfreezing. The encoder is named by no stage,
 #   so it stays frozen throughout (its own frozen=True); the branches
