@@ -76,7 +76,7 @@ model = dict(
 # Every branch and the stem's fusion conv train jointly from the first step
 # on the loss's level_weights; the encoder stays frozen
 # (model.backbone.frozen=True). Joint by evidence: in the 5-seed study at an
-# equal budget (README "Performance") the staged schedule lost 3-9 mIoU per
+# equal budget (README "Performance") the staged schedule lost 3.7-9.5 mIoU per
 # level to joint training. The original staged schedule (each level's branch
 # alone on its own loss first, built from the tree) is one hook away:
 #   custom_hooks = [dict(type='StagedUnfreezeHook', by='iter',

@@ -28,8 +28,8 @@
 # - all three branches (and the stem's fusion conv) train jointly from the
 #   first step on the weighted loss; the encoder stays frozen (its own
 #   frozen=True). Joint, not staged, by evidence: in the 5-seed study at 300
-#   iterations (README "Performance") the staged schedule lost 3-9 mIoU per
-#   level to joint training, and still lost 4.5-4.8 with its stages cut to
+#   iterations (README "Performance") the staged schedule lost 8-9.5 mIoU per
+#   level to joint training, and still lost 3.7-4.1 with its stages cut to
 #   the same share of the budget as here. The staged schedule is one hook
 #   away: configs/benchmark/staged.py.
 _base_ = [
