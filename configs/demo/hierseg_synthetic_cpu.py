@@ -30,7 +30,7 @@
 #   frozen=True). Joint, not staged, by evidence: in the 5-seed study at 300
 #   iterations (README "Performance") the staged schedule lost 8-9.5 mIoU per
 #   level to joint training, and still lost 3.7-4.1 with its stages cut to
-#   the same share of the budget as here. The staged schedule is one hook
+#   the share of the budget they had here. The staged schedule is one hook
 #   away: configs/benchmark/staged.py.
 _base_ = [
     '../_base_/datasets/synthetic_pascal_part.py',
