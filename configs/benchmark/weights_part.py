@@ -1,0 +1,9 @@
+# Benchmark candidate: separate.py with the loss weight moved to the parts
+# level (body 0.15, half 0.15, part 0.7; the default is 0.34 / 0.25 / 0.4,
+# both sum to about 1, so the learning rate means the same).
+_base_ = './separate.py'
+candidate = dict(
+    layout='separate',
+    cascade=False,
+    loss_decode=dict(level_weights=dict(body=0.15, half=0.15, part=0.7)))
+model = dict(decode_head=candidate)
