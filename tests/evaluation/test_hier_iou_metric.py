@@ -12,6 +12,7 @@ from mmseg.structures import SegDataSample  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from mmhierseg.evaluation import HierarchicalIoUMetric
+from mmhierseg.evaluation.metrics.hier_iou_metric import confusion_areas
 from mmhierseg.hierarchy import ClassHierarchy
 
 
@@ -105,10 +106,10 @@ def test_leaf_level_equals_mmseg_iou_metric():
     ref_areas = tuple(zip(*ref.results))
     ref_class = IoUMetric.total_area_to_metrics(
         *[sum(a) for a in ref_areas], ['mIoU'])
-    # the accumulated leaf areas are mmseg's own
-    for ours_area, ref_area in zip(zip(*(r['areas'][-1]
-                                         for r in ours.results)), ref_areas):
-        np.testing.assert_array_equal(sum(ours_area), sum(ref_area))
+    # the areas of the accumulated leaf confusion matrix are mmseg's own
+    ours_areas = confusion_areas(sum(r['confusion'][-1] for r in ours.results))
+    for ours_area, ref_area in zip(ours_areas, ref_areas):
+        np.testing.assert_array_equal(ours_area.numpy(), sum(ref_area))
     ref_res = ref.evaluate(len(samples))
     res = ours.evaluate(len(samples))
     assert res['aAcc'] == ref_res['aAcc']
@@ -218,3 +219,12 @@ def test_invalid_prediction_values_raise():
     m, _ = _metric()
     with pytest.raises(ValueError, match='outside'):
         m.process({}, [_sample(GT_A, PRED_A, half=np.full((2, 4), 7))])
+
+
+def test_ground_truth_outside_the_tree_raises():
+    """A leaf id the tree does not have is an error, not an ignored pixel."""
+    m, _ = _metric()
+    gt = np.array(GT_A)
+    gt[0, 0] = 9  # 7 leaves: 9 is neither a leaf id nor 255
+    with pytest.raises(ValueError, match=r'values \[9\] outside the tree'):
+        m.process({}, [_sample(gt, PRED_A)])
