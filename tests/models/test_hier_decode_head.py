@@ -279,6 +279,8 @@ def test_config_errors():
         build(head_cfg(level_overrides=dict(arms=dict(channels=4))))
     with pytest.raises(ValueError, match="layout='separate' only"):
         build(head_cfg('shared', level_overrides=dict(body=dict())))
+    with pytest.raises(ValueError, match="layout='separate' only"):
+        build(head_cfg('marginal', coarse_channels=4))
     with pytest.raises(ValueError, match='derives the levels'):
         build(head_cfg('marginal', cascade=True))
     with pytest.raises(TypeError, match='remove num_classes'):
@@ -287,6 +289,23 @@ def test_config_errors():
         build(head_cfg(channels_extra=3))
     with pytest.raises(ValueError, match='needs the label tree'):
         build(head_cfg(hierarchy=None))
+
+
+@pytest.mark.parametrize('tree', [PASCAL, TWO_LEVEL_TREE])
+@pytest.mark.parametrize('decoder', DECODERS)
+def test_coarse_channels_narrow_every_level_but_the_leaf(tree, decoder):
+    head = build(head_cfg(decoder=decoder, hierarchy=tree, coarse_channels=4))
+    leaf = build(head_cfg(decoder=decoder, hierarchy=tree)).branches[-1]
+    assert [b.channels for b in head.branches[:-1]] == \
+        [4] * (len(head.branches) - 1)
+    assert head.branches[-1].channels == leaf.channels > 4
+    assert [tuple(o.shape[:2]) for o in head(FEATS)] == \
+        [(2, n) for n in head.hierarchy.num_classes]
+    # level_overrides still win for the level they name
+    name = head.hierarchy.level_names[0]
+    head = build(head_cfg(decoder=decoder, hierarchy=tree, coarse_channels=4,
+                          level_overrides={name: dict(channels=6)}))
+    assert head.branches[0].channels == 6
 
 
 def test_level_overrides_change_one_branch():

@@ -60,6 +60,11 @@ class HierarchicalDecodeHead(BaseDecodeHead):
         cascade (bool): Condition each finer level on the coarser one.
         cascade_detach (bool): Stop the finer level's gradient from reaching
             the coarser level through the cascade.
+        coarse_channels (int, optional): ``'separate'`` only: the
+            ``channels`` of every decoder but the leaf level's, which keeps
+            the decoder's. The coarse levels are the easy ones, and their
+            decoders are what the hierarchy adds to a flat model's cost.
+            Defaults to None (every level the decoder's ``channels``).
         level_overrides (dict, optional): ``{level name: dict}`` merged into
             that level's decoder config (``'separate'`` only).
         loss_decode (dict): A ``HierarchicalLoss`` config (its ``hierarchy``
@@ -74,6 +79,7 @@ class HierarchicalDecodeHead(BaseDecodeHead):
                  layout: str = 'separate',
                  cascade: bool = False,
                  cascade_detach: bool = True,
+                 coarse_channels: Optional[int] = None,
                  level_overrides: Optional[dict] = None,
                  loss_decode: dict = dict(type='HierarchicalLoss'),
                  ignore_index: int = 255,
@@ -96,9 +102,9 @@ class HierarchicalDecodeHead(BaseDecodeHead):
         if cascade and layout == 'marginal':
             raise ValueError("cascade needs one output per level; layout "
                              "'marginal' derives the levels from the leaf")
-        if level_overrides and layout != 'separate':
-            raise ValueError("level_overrides apply to layout='separate' "
-                             f'only (layout is {layout!r})')
+        if (level_overrides or coarse_channels) and layout != 'separate':
+            raise ValueError('level_overrides and coarse_channels apply to '
+                             f"layout='separate' only (layout is {layout!r})")
         hier = ClassHierarchy.build(hierarchy)
         decoder = copy.deepcopy(ConfigDict(decoder))
         if 'num_classes' in decoder or 'out_channels' in decoder:
@@ -142,9 +148,12 @@ class HierarchicalDecodeHead(BaseDecodeHead):
             return MODELS.build(cfg)
 
         if layout == 'separate':
+            width = [dict(channels=coarse_channels)] * hier.leaf_level + [{}] \
+                if coarse_channels else [{}] * hier.num_levels
             self.branches = nn.ModuleList(
-                build(n, **overrides.get(name, {}))
-                for name, n in zip(hier.level_names, hier.num_classes))
+                build(n, **dict(w, **overrides.get(name, {})))
+                for name, n, w in zip(hier.level_names, hier.num_classes,
+                                      width))
         else:
             self.trunk = build(hier.num_leaves)
         if layout == 'shared':
