@@ -45,7 +45,8 @@ BASE_MODEL = osp.join(ROOT, 'configs/_base_/models/hierseg_deeplabv3.py')
 # the tree of the cost rows: the one the Pascal-part dataset config names
 TREE_FROM = osp.join(ROOT, 'configs/_base_/datasets/pascal_part.py')
 BENCH_DIR = osp.join(ROOT, 'configs/benchmark')
-CANDIDATES = ('separate', 'shared', 'cascade', 'marginal', 'tree_min')
+CANDIDATES = ('separate', 'light_coarse', 'shared', 'cascade', 'marginal',
+              'tree_min')
 STUDY = ('flat_twin', ) + CANDIDATES + ('staged', )
 BASELINE = 'plain DeepLabV3'
 

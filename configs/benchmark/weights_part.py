@@ -5,5 +5,6 @@ _base_ = './separate.py'
 candidate = dict(
     layout='separate',
     cascade=False,
+    coarse_channels=None,
     loss_decode=dict(level_weights=dict(body=0.15, half=0.15, part=0.7)))
 model = dict(decode_head=candidate)

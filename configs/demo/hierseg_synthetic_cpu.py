@@ -16,7 +16,8 @@
 #   stage dilated); no gradient flows through it. Its input normalisation is
 #   (x - 127) / 128, as those weights were trained (data_preprocessor);
 # - small DeepLabV3+ decoders (separable ASPP + stride-4 skip features) for
-#   sharper part boundaries at this low resolution, class-weighted loss;
+#   sharper part boundaries at this low resolution, the coarse levels' at a
+#   quarter of the leaf decoder's width; class-weighted loss;
 # - the pose prior stem reads ORACLE keypoints: the synthetic generator
 #   writes, from the skeletons it draws, the prior files a perfect pose model
 #   and FastSAM would make (data/synthetic_pascal_part/priors/<id>.npz); no
@@ -76,7 +77,9 @@ model = dict(
         frozen=True),
     decode_head=dict(
         type='HierarchicalDecodeHead',
-        layout='separate',  # why: configs/_base_/models/hierseg_deeplabv3.py
+        # why: configs/_base_/models/hierseg_deeplabv3.py
+        layout='separate',
+        coarse_channels=16,  # a quarter of decoder.channels
         cascade=False,
         decoder=dict(
             type='DepthwiseSeparableASPPHead',

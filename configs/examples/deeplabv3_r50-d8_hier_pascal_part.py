@@ -18,6 +18,7 @@ model = dict(
         _delete_=True,
         type='HierarchicalDecodeHead',
         layout='separate',
+        coarse_channels=128,  # a quarter of decoder.channels, as the base
         cascade=False,
         decoder=dict(
             type='ASPPHead',

@@ -279,8 +279,6 @@ def test_config_errors():
         build(head_cfg(level_overrides=dict(arms=dict(channels=4))))
     with pytest.raises(ValueError, match="layout='separate' only"):
         build(head_cfg('shared', level_overrides=dict(body=dict())))
-    with pytest.raises(ValueError, match="layout='separate' only"):
-        build(head_cfg('marginal', coarse_channels=4))
     with pytest.raises(ValueError, match='derives the levels'):
         build(head_cfg('marginal', cascade=True))
     with pytest.raises(TypeError, match='remove num_classes'):
@@ -301,6 +299,11 @@ def test_coarse_channels_narrow_every_level_but_the_leaf(tree, decoder):
     assert head.branches[-1].channels == leaf.channels > 4
     assert [tuple(o.shape[:2]) for o in head(FEATS)] == \
         [(2, n) for n in head.hierarchy.num_classes]
+    # layouts without per-level decoders ignore it (one-option switch)
+    for layout in ('shared', 'marginal'):
+        trunk = build(head_cfg(layout, decoder=decoder, hierarchy=tree,
+                               coarse_channels=4)).trunk
+        assert trunk.channels == leaf.channels
     # level_overrides still win for the level they name
     name = head.hierarchy.level_names[0]
     head = build(head_cfg(decoder=decoder, hierarchy=tree, coarse_channels=4,

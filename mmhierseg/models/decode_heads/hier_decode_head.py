@@ -60,10 +60,12 @@ class HierarchicalDecodeHead(BaseDecodeHead):
         cascade (bool): Condition each finer level on the coarser one.
         cascade_detach (bool): Stop the finer level's gradient from reaching
             the coarser level through the cascade.
-        coarse_channels (int, optional): ``'separate'`` only: the
-            ``channels`` of every decoder but the leaf level's, which keeps
-            the decoder's. The coarse levels are the easy ones, and their
+        coarse_channels (int, optional): The ``channels`` of every
+            ``'separate'`` decoder but the leaf level's, which keeps the
+            decoder's. The coarse levels are the easy ones, and their
             decoders are what the hierarchy adds to a flat model's cost.
+            ``'shared'`` and ``'marginal'`` have no per-level decoders and
+            ignore it, so a config can switch layouts with one option.
             Defaults to None (every level the decoder's ``channels``).
         level_overrides (dict, optional): ``{level name: dict}`` merged into
             that level's decoder config (``'separate'`` only).
@@ -102,9 +104,9 @@ class HierarchicalDecodeHead(BaseDecodeHead):
         if cascade and layout == 'marginal':
             raise ValueError("cascade needs one output per level; layout "
                              "'marginal' derives the levels from the leaf")
-        if (level_overrides or coarse_channels) and layout != 'separate':
-            raise ValueError('level_overrides and coarse_channels apply to '
-                             f"layout='separate' only (layout is {layout!r})")
+        if level_overrides and layout != 'separate':
+            raise ValueError("level_overrides apply to layout='separate' "
+                             f'only (layout is {layout!r})')
         hier = ClassHierarchy.build(hierarchy)
         decoder = copy.deepcopy(ConfigDict(decoder))
         if 'num_classes' in decoder or 'out_channels' in decoder:
