@@ -123,6 +123,25 @@ def test_leaf_level_equals_mmseg_iou_metric():
     assert res['mIoU2'] != ref_res['mIoU']
 
 
+def test_every_level_equals_mmseg_areas_of_that_level():
+    """Each level's confusion matrix gives mmseg's areas of that level's
+    ground truth (leaf labels through the tree) against its own,
+    independently predicted map (inconsistent with the leaf here)."""
+    rng = np.random.default_rng(2)
+    m, hier = _metric()
+    gt, pred = _random_pair(rng, hier, (13, 17))
+    coarse = {hier.level_names[k]: rng.integers(0, n, size=gt.shape)
+              for k, n in enumerate(hier.num_classes[:-1])}
+    m.process({}, [_sample(gt, pred, **coarse)])
+    preds = [coarse[name] for name in hier.level_names[:-1]] + [pred]
+    for k, cm in enumerate(m.results[0]['confusion']):
+        ref = IoUMetric.intersect_and_union(
+            torch.as_tensor(preds[k]), torch.as_tensor(hier.to_level(gt, k)),
+            hier.num_classes[k], 255)
+        for ours, theirs in zip(confusion_areas(cm), ref):
+            np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
 def test_coarse_levels_derived_from_leaf_only_predictions():
     """A leaf-only prediction is lifted through the tree."""
     rng = np.random.default_rng(1)
