@@ -28,3 +28,51 @@ def _no_network_attempts():
     yield
     assert not _netguard.ATTEMPTS, (
         f'network attempts during tests: {_netguard.ATTEMPTS}')
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        'markers', 'slow: trains a model or spawns processes (the fast set: '
+        'pytest -m "not slow")')
+
+
+def _run_tool(name, *args, timeout=600, env=None):
+    """Run ``tools/<name>.py`` in a fresh interpreter from the repo root."""
+    import subprocess
+    return subprocess.run(
+        [sys.executable, os.path.join(ROOT, 'tools', f'{name}.py'),
+         *map(str, args)], cwd=ROOT, capture_output=True, text=True,
+        timeout=timeout, env=None if env is None else {**os.environ, **env})
+
+
+def _load_tool(name):
+    """Import ``tools/<name>.py`` as a module (to call its ``main``)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        f'tools_{name}', os.path.join(ROOT, 'tools', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='session')
+def run_tool():
+    """``run_tool(name, *args)``: a tool's CompletedProcess (text)."""
+    return _run_tool
+
+
+@pytest.fixture(scope='session')
+def load_tool():
+    """``load_tool(name)``: ``tools/<name>.py`` imported as a module."""
+    return _load_tool
+
+
+@pytest.fixture(scope='session')
+def tiny_data(tmp_path_factory):
+    """A tiny synthetic Pascal-part set (4 train / 2 val images, oracle and
+    degraded priors), made once per session; tests must not write into it
+    (copy it first)."""
+    from mmhierseg.benchmark import prepare_study_data
+    root = str(tmp_path_factory.mktemp('tiny') / 'pascal_part')
+    prepare_study_data(root, num_train=4, num_val=2, seed=0)
+    return root

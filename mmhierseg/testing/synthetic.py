@@ -32,6 +32,7 @@ label; the only later changes to the image are per-pixel (noise, contrast,
 grayscale, JPEG). Each image has its own random stream derived from
 ``(seed, index)``: the same seed gives byte-identical masks.
 """
+import json
 import os
 import os.path as osp
 import time
@@ -45,7 +46,7 @@ from mmhierseg.datasets.checks import level_shares
 from mmhierseg.datasets.layouts import get_layout
 from mmhierseg.datasets.pascal_part_mat import (PERSON_PART_TO_LEAF,
                                                write_classes, write_label_map)
-from mmhierseg.models.stems.prior_files import save_priors
+from mmhierseg.priors import save_priors
 from .synthetic_people import PIECES, paint_person
 from .synthetic_priors import ORACLE_SOURCE, degrade_priors, oracle_priors
 from .synthetic_scene import background, image_size, occluder, photometric
@@ -261,6 +262,11 @@ def make_synthetic_dataset(out_dir: str,
     with open(val_file, 'w') as f:  # no trailing newline, like the release
         f.write('\n'.join(ids[num_train:]))
     write_classes(hierarchy, out_dir)
+    with open(osp.join(out_dir, 'synthetic.json'), 'w') as f:
+        json.dump(dict(num_train=num_train, num_val=num_val, seed=seed,
+                       layout=layout, closeup_prob=closeup_prob,
+                       grayscale_prob=grayscale_prob, priors=priors,
+                       prior_degrade=prior_degrade), f)
     levels = level_shares(counts, hierarchy)
     n = num_train + num_val
     result = dict(

@@ -4,7 +4,7 @@
 # random-init ResNet18 encoder (four stages, output stride 16) that trains,
 # ImageNet mean/std, and the decoders' input channels to match; everything
 # else (decoders, staged schedule, data, budget) is the demo's.
-_base_ = './staged.py'
+_base_ = '../design/staged.py'
 model = dict(
     data_preprocessor=dict(
         mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375]),
