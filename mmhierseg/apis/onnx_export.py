@@ -35,7 +35,7 @@ class HierSegONNXWrapper(nn.Module):
         model (HierEncoderDecoder): The model, in eval mode.
 
     Raises:
-        TypeError: If the model has a stem without a ``fuse`` 1x1 conv (the
+        TypeError: If the model has a stem without ``before_encoder`` (the
             only part of a stem that can be exported).
     """
 
@@ -60,12 +60,11 @@ class HierSegONNXWrapper(nn.Module):
         self.register_buffer('luts', torch.from_numpy(
             np.stack([h.lut(k) for k in range(h.num_levels)])))
         stem = getattr(model, 'stem', None)
-        if stem is not None and not isinstance(getattr(stem, 'fuse', None),
-                                               nn.Module):
+        if stem is not None and not hasattr(stem, 'before_encoder'):
             raise TypeError(
                 f'{type(stem).__name__}: only stems that fuse prior channels '
-                'with a `fuse` module (PosePriorStem) can be exported; the '
-                'priors become the second ONNX input')
+                'through before_encoder/after_encoder (PosePriorStem) can be '
+                'exported; the priors become the second ONNX input')
         self.with_priors = stem is not None
 
     @property
@@ -83,10 +82,12 @@ class HierSegONNXWrapper(nn.Module):
         x = F.pad(x, [0, pad_w, 0, pad_h], value=self.pad_val)
         if self.with_priors:
             priors = F.pad(priors, [0, pad_w, 0, pad_h], value=0.0)
-            x = m.stem.fuse(torch.cat([x, priors.to(x.dtype)], dim=1))
+            x = m.stem.before_encoder(x, priors.to(x.dtype))
         feats = m.backbone(x)
         if m.with_neck:
             feats = m.neck(feats)
+        if self.with_priors:
+            feats = m.stem.after_encoder(feats, priors.to(x.dtype))
         levels = [
             F.interpolate(lg, size=x.shape[-2:], mode='bilinear',
                           align_corners=m.decode_head.align_corners)

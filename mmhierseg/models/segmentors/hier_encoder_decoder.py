@@ -113,8 +113,12 @@ class HierEncoderDecoder(EncoderDecoder):
             for k in ('mean', 'std', 'bgr_to_rgb')
             if isinstance(data_preprocessor, dict) and k in data_preprocessor
         }
+        # late fusion needs the encoder's feature channels: built after it
+        late = isinstance(stem, dict) and stem.get('fusion') == 'late' and \
+            not stem.get('feature_channels')
         stem_module = MODELS.build(
-            stem, default_args=norm) if stem is not None else None
+            stem, default_args=norm) if stem is not None and not late \
+            else None
         stem_channels = getattr(stem_module, 'out_channels', None)
         if stem_channels is not None and 'in_channels' not in backbone:
             backbone = copy.deepcopy(backbone)
@@ -134,6 +138,15 @@ class HierEncoderDecoder(EncoderDecoder):
         if decode == 'independent':
             # encode_decode returns all levels' logits concatenated
             self.out_channels = sum(hier.num_classes)
+        if late:
+            channels = getattr(self.backbone, 'out_channels', None)
+            if channels is None or self.with_neck:
+                raise ValueError(
+                    "stem fusion='late': set stem.feature_channels (the "
+                    'channels of the features the decoders read); they '
+                    'cannot be read off this backbone/neck')
+            stem_module = MODELS.build(
+                stem, default_args=dict(norm, feature_channels=channels))
         if stem_module is not None:
             self.stem = stem_module
 
@@ -180,9 +193,13 @@ class HierEncoderDecoder(EncoderDecoder):
         Returns:
             list[Tensor]: Multi-level features.
         """
-        if self.with_stem:
-            inputs = self.stem(inputs)
-        return super().extract_feat(inputs)
+        if not self.with_stem:
+            return super().extract_feat(inputs)
+        if not hasattr(self.stem, 'split'):  # any stem(inputs) -> Tensor
+            return super().extract_feat(self.stem(inputs))
+        image, priors = self.stem.split(inputs)
+        feats = super().extract_feat(self.stem.before_encoder(image, priors))
+        return self.stem.after_encoder(feats, priors)
 
     def encode_decode(self, inputs: Tensor,
                       batch_img_metas: List[dict]) -> Tensor:

@@ -9,9 +9,8 @@ from mmengine.logging import MMLogger
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 
-from .prior_detector import PriorDetector
-from .prior_files import PersonPriors, draw_priors
-from .prior_rendering import PRIOR_CHANNELS
+from mmhierseg.priors import (PRIOR_CHANNELS, PersonPriors, PriorDetector,
+                              draw_priors)
 
 __all__ = ['PosePriorStem']
 
@@ -55,7 +54,18 @@ class PosePriorStem(BaseModule):
         std (Sequence[float], optional): The data preprocessor's std.
         bgr_to_rgb (bool): The preprocessor's ``bgr_to_rgb`` (True: the
             inputs are RGB). Defaults to True.
-        out_channels (int): Output channels of ``fuse``. Defaults to 3.
+        out_channels (int): Output channels of ``fuse`` (early fusion).
+            Defaults to 3.
+        fusion (str): Where the priors join. ``'early'`` (the seed's
+            design): concatenated to the image, ``fuse`` (1x1 conv), then the
+            encoder, so every step back-propagates through the frozen
+            encoder. ``'late'``: the encoder sees the image alone; each
+            feature map the decoders read gets ``+ proj_i(priors)``, the
+            priors resized to its stride and a zero-initialised 1x1 conv per
+            map, so no gradient crosses the encoder. Defaults to ``'early'``.
+        feature_channels (Sequence[int], optional): Channels of the feature
+            maps (late fusion); :class:`HierEncoderDecoder` passes its
+            encoder's ``out_channels``.
         part_widths (dict, optional): See :data:`DEFAULT_PART_WIDTHS`.
         log_interval (int): Log the empty / failure counts at most once per
             this many computed images. Defaults to 500.
@@ -77,6 +87,8 @@ class PosePriorStem(BaseModule):
                  std: Optional[Sequence[float]] = None,
                  bgr_to_rgb: bool = True,
                  out_channels: int = 3,
+                 fusion: str = 'early',
+                 feature_channels: Optional[Sequence[int]] = None,
                  part_widths: Optional[Dict[str, float]] = None,
                  log_interval: int = 500,
                  init_cfg: Optional[dict] = None) -> None:
@@ -104,15 +116,35 @@ class PosePriorStem(BaseModule):
                              "drop 'mask' from channels to go without it")
         self.detector = PriorDetector(
             pose_cfg, dict(sam) if 'mask' in channels else None)
-        self.fuse = nn.Conv2d(3 + len(channels), self.out_channels, 1)
+        if fusion not in ('early', 'late'):
+            raise ValueError(f"fusion must be 'early' or 'late', got "
+                             f'{fusion!r}')
+        self.fusion = fusion
+        if fusion == 'early':
+            self.fuse = nn.Conv2d(3 + len(channels), self.out_channels, 1)
+        else:
+            if not feature_channels:
+                raise ValueError(
+                    "fusion='late' needs feature_channels (the encoder's "
+                    'out_channels; HierEncoderDecoder passes them)')
+            self.out_channels = 3  # the encoder sees the image alone
+            self.proj = nn.ModuleList(
+                nn.Conv2d(len(channels), int(c), 1) for c in feature_channels)
         self._init_fuse()
         self.num_images = self.num_empty_images = self.num_sam_failures = 0
         self._logged_at = None
         self._sources = set()
 
     def _init_fuse(self) -> None:
-        """Identity on RGB, zero on the priors and the bias."""
+        """Early: identity on RGB, zero on the priors and the bias. Late:
+        zero projections (at step 0 the model is the model without a
+        prior)."""
         with torch.no_grad():
+            if self.fusion == 'late':
+                for conv in self.proj:
+                    conv.weight.zero_()
+                    conv.bias.zero_()
+                return
             self.fuse.weight.zero_()
             self.fuse.bias.zero_()
             n = min(3, self.out_channels)
@@ -174,8 +206,8 @@ class PosePriorStem(BaseModule):
             f'PosePriorStem: prior channels {self.channels} come from the '
             f"data, made by: {source or 'unknown'}{note}")
 
-    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Fuse the image with its prior maps.
+    def split(self, inputs: torch.Tensor) -> tuple:
+        """The image and its prior maps (computed online if absent).
 
         Args:
             inputs (Tensor): ``(N, 3, H, W)`` normalized images (priors are
@@ -183,17 +215,65 @@ class PosePriorStem(BaseModule):
                 :meth:`attach_priors`.
 
         Returns:
-            Tensor: ``(N, out_channels, H, W)``.
+            tuple[Tensor, Tensor]: ``(N, 3, H, W)`` and ``(N, P, H, W)``.
         """
         if inputs.dim() == 4 and inputs.shape[1] == 3:
-            priors = self.compute_priors(inputs)
-            inputs = torch.cat([inputs, priors.to(inputs.dtype)], dim=1)
-        elif inputs.dim() != 4 or inputs.shape[1] != 3 + len(self.channels):
+            return inputs, self.compute_priors(inputs).to(inputs.dtype)
+        if inputs.dim() != 4 or inputs.shape[1] != 3 + len(self.channels):
             raise ValueError(
                 f'PosePriorStem expects (N, 3, H, W) or (N, '
                 f'{3 + len(self.channels)}, H, W) inputs, got '
                 f'{tuple(inputs.shape)}')
-        return self.fuse(inputs)
+        return inputs[:, :3], inputs[:, 3:]
+
+    def before_encoder(self, image: torch.Tensor,
+                       priors: torch.Tensor) -> torch.Tensor:
+        """What the encoder sees: the fused input (early) or the image.
+
+        Args:
+            image (Tensor): ``(N, 3, H, W)``.
+            priors (Tensor): ``(N, P, H, W)``.
+
+        Returns:
+            Tensor: ``(N, out_channels, H, W)``.
+        """
+        if self.fusion == 'late':
+            return image
+        return self.fuse(torch.cat([image, priors.to(image.dtype)], dim=1))
+
+    def after_encoder(self, feats: Sequence[torch.Tensor],
+                      priors: torch.Tensor) -> list:
+        """The features the decoders read: unchanged (early), or each plus
+        its projection of the priors resized to its size (late).
+
+        Args:
+            feats (Sequence[Tensor]): The encoder's (and neck's) features.
+            priors (Tensor): ``(N, P, H, W)``.
+
+        Returns:
+            list[Tensor]: Features of the same shapes.
+        """
+        if self.fusion == 'early':
+            return list(feats)
+        if len(feats) != len(self.proj):
+            raise ValueError(f'{len(feats)} feature maps, but the stem was '
+                             f'built for {len(self.proj)} (feature_channels)')
+        return [
+            f + conv(F.interpolate(priors.to(f.dtype), size=f.shape[-2:],
+                                   mode='bilinear', align_corners=False))
+            for f, conv in zip(feats, self.proj)
+        ]
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """What the encoder sees (see :meth:`split`, :meth:`before_encoder`).
+
+        Args:
+            inputs (Tensor): As :meth:`split` takes them.
+
+        Returns:
+            Tensor: ``(N, out_channels, H, W)``.
+        """
+        return self.before_encoder(*self.split(inputs))
 
     def recover_images(self, inputs: torch.Tensor) -> np.ndarray:
         """Undo the normalization: ``(N, H, W, 3)`` uint8 RGB images.
