@@ -43,10 +43,10 @@ from mmengine.utils import ProgressBar  # noqa: E402
 from mmseg.registry import DATASETS  # noqa: E402
 from mmseg.utils import register_all_modules  # noqa: E402
 
-from mmhierseg.datasets.transforms.priors import prior_datasets  # noqa
-from mmhierseg.models.stems import (PriorDetector, StalePriorsError,  # noqa
-                                    check_source, prior_path, prior_source,
-                                    read_source, save_priors)
+from mmhierseg.priors import (PriorDetector, StalePriorsError,  # noqa: E402
+                              check_source, prior_path, prior_source,
+                              read_source, save_priors)
+from mmhierseg.utils.prior_checks import prior_datasets  # noqa: E402
 
 
 def parse_args(argv=None):

@@ -22,7 +22,7 @@ from mmengine.runner import Runner
 
 from mmhierseg.engine.cli import add_common_args, load_config, run_tool
 from mmhierseg.utils import preflight, set_offline_env
-from mmhierseg.utils.checkpoint import find_resume_checkpoint
+from mmhierseg.utils.checkpoint import find_checkpoint
 
 
 def parse_args(argv=None):
@@ -89,8 +89,13 @@ def build_cfg(args) -> Config:
 
     if args.resume is not None:
         cfg.resume = True
-        cfg.load_from = args.resume if args.resume != 'auto' else \
-            find_resume_checkpoint(cfg.work_dir)
+        cfg.load_from = args.resume
+        if args.resume == 'auto':
+            cfg.load_from = find_checkpoint(cfg.work_dir, loadable=True)
+            print_log(f'--resume: resuming from {cfg.load_from}'
+                      if cfg.load_from else '--resume: no checkpoint in '
+                      f'{cfg.work_dir}, starting from scratch',
+                      logger='current')
     return cfg
 
 

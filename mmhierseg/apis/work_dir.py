@@ -1,8 +1,9 @@
 """Find the config and checkpoint of a training work dir."""
 import glob
 import os.path as osp
-import re
 from typing import Optional
+
+from mmhierseg.utils.checkpoint import find_checkpoint
 
 __all__ = ['resolve_work_dir']
 
@@ -11,9 +12,8 @@ def resolve_work_dir(work_dir: str, weights: Optional[str] = None):
     """Config and checkpoint of a training work dir.
 
     The config is the one ``tools/train.py`` dumped into the work dir; the
-    checkpoint is ``weights`` if given, else the newest ``best_*.pth``, else
-    the one ``last_checkpoint`` names (looked up in ``work_dir`` if the work
-    dir was moved), else the highest ``iter_*.pth``/``epoch_*.pth``.
+    checkpoint is ``weights`` if given, else the best one (see
+    :func:`~mmhierseg.utils.checkpoint.find_checkpoint`).
 
     Args:
         work_dir (str): The work dir.
@@ -28,25 +28,9 @@ def resolve_work_dir(work_dir: str, weights: Optional[str] = None):
             f'work dir {work_dir}: expected one config (*.py, dumped by '
             f'tools/train.py), found {len(configs)} {configs}; pass the '
             'config and the checkpoint instead')
-    if weights is not None:
-        return configs[0], weights
-    best = sorted(glob.glob(osp.join(work_dir, 'best_*.pth')),
-                  key=osp.getmtime)
-    if best:
-        return configs[0], best[-1]
-    last = osp.join(work_dir, 'last_checkpoint')
-    if osp.isfile(last):
-        with open(last) as f:
-            name = osp.basename(f.read().strip())
-        if osp.isfile(osp.join(work_dir, name)):
-            return configs[0], osp.join(work_dir, name)
-
-    def number(path):
-        m = re.search(r'(\d+)\.pth$', path)
-        return int(m.group(1)) if m else -1
-
-    ckpts = sorted(glob.glob(osp.join(work_dir, '*.pth')), key=number)
-    if not ckpts:
+    weights = weights or find_checkpoint(work_dir, best=True)
+    if weights is None:
         raise FileNotFoundError(f'work dir {work_dir} holds no checkpoint '
-                                '(*.pth); pass weights=...')
-    return configs[0], ckpts[-1]
+                                '(best_*.pth, iter_*.pth, epoch_*.pth); pass '
+                                'weights=...')
+    return configs[0], weights

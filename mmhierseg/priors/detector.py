@@ -4,11 +4,11 @@ from typing import List, Optional, Tuple
 import numpy as np
 import torch
 
-from .fastsam_segmenter import FastSAMSegmenter
+from .fastsam import FastSAMSegmenter
+from .files import PersonPriors
 from .pose_backend import (POSE_BACKENDS, BasePoseBackend, PoseResult,
                            build_pose_backend)
-from .prior_files import PersonPriors
-from .prior_rendering import visible_keypoints
+from .rendering import visible_keypoints
 
 __all__ = ['PriorDetector', 'clip_boxes_xyxy']
 
@@ -36,7 +36,7 @@ class PriorDetector:
     ``tools/precompute_priors.py`` (offline), so both find the same people.
 
     The models are loaded on first use (once per process, see
-    :mod:`~mmhierseg.models.stems.model_store`): a stem fed precomputed
+    :mod:`~mmhierseg.priors.model_store`): a stem fed precomputed
     priors never loads them.
 
     Args:

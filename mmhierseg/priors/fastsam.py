@@ -5,8 +5,8 @@ import numpy as np
 import torch
 from mmengine.logging import MMLogger
 
-from .model_store import load_ultralytics_model, resolve_ultralytics_weights
-from .pose_backend import device_string
+from .model_store import load_ultralytics_model
+from .ultralytics_pose import yolo_predict
 
 __all__ = ['FastSAMSegmenter']
 
@@ -59,9 +59,8 @@ class FastSAMSegmenter:
                 "YOLO('yolov8s-seg.yaml').save('fastsam_random.pt').")
         self.weights = weights
         self.prompt = prompt
-        source = resolve_ultralytics_weights(
-            weights, download=download, what='FastSAM', config_key='sam')
-        self.model = load_ultralytics_model(source, kind='fastsam')
+        self.model = load_ultralytics_model(weights, 'fastsam', download,
+                                            'FastSAM', 'sam')
         self.predict_args = dict(
             imgsz=imgsz if isinstance(imgsz, int) else list(imgsz),
             conf=conf,
@@ -75,21 +74,12 @@ class FastSAMSegmenter:
         # The frozen model is shared, never copied.
         return self
 
-    def _run(self, images: List[np.ndarray], device) -> list:
-        with torch.no_grad():
-            return self.model.predict(
-                list(images),
-                device=device_string(device),
-                verbose=False,
-                save=False,
-                stream=False,
-                **self.predict_args)
-
     def _run_each(self, images: List[np.ndarray], device) -> list:
         """Batched call; if it raises, one call per image so that only the
         failing images are lost. Failed entries hold the exception."""
         try:
-            return self._run(images, device)
+            return yolo_predict(self.model, images, device,
+                                **self.predict_args)
         except Exception as e:  # noqa: BLE001 - reported, batch goes on
             if len(images) == 1:
                 return [e]

@@ -12,30 +12,26 @@ and follow any geometric augmentation:
 - ``mask`` ``(H, W)`` bool, optional: the people's mask;
 - ``image_size`` ``(2, )`` int: ``(H, W)`` of the photo;
 - ``source``: JSON describing what made the file (see
-  :func:`prior_source`), so stale files are refused.
+  :mod:`mmhierseg.priors.source`), so stale files are refused.
 
 Both ways of getting priors, precomputed (``tools/precompute_priors.py``
 then :class:`~mmhierseg.datasets.transforms.LoadPoseAnnotations`) and online
-(:class:`PosePriorStem` on a batch without priors), draw with
-:func:`draw_priors`.
+(``PosePriorStem`` on a batch without priors), draw with :func:`draw_priors`.
 """
-import hashlib
 import json
 import os
 import os.path as osp
 import tempfile
-from functools import lru_cache
 from typing import Dict, NamedTuple, Optional, Sequence
 
 import numpy as np
 
 from .pose_backend import NUM_KEYPOINTS
-from .prior_rendering import PART_CHANNELS, render_part_priors
+from .rendering import PART_CHANNELS, render_part_priors
 
 __all__ = [
-    'FORMAT_VERSION', 'PersonPriors', 'StalePriorsError', 'prior_path',
-    'prior_source', 'save_priors', 'load_priors', 'check_source',
-    'draw_priors', 'read_source', 'PRECOMPUTE_HINT'
+    'FORMAT_VERSION', 'PersonPriors', 'prior_path', 'save_priors',
+    'load_priors', 'draw_priors', 'read_source', 'PRECOMPUTE_HINT'
 ]
 
 FORMAT_VERSION = 1
@@ -45,10 +41,6 @@ PRECOMPUTE_HINT = ('make them with `python tools/precompute_priors.py '
                    '`python tools/dataset_converters/'
                    'coco_keypoints_to_priors.py`; synthetic data: '
                    '`tools/make_synthetic_dataset.py` writes oracle priors)')
-
-
-class StalePriorsError(RuntimeError):
-    """A prior file made by other weights or settings than configured."""
 
 
 class PersonPriors(NamedTuple):
@@ -92,90 +84,6 @@ def prior_path(img_path: str, prior_dir: str = 'priors') -> str:
     return osp.join(root, prior_dir, name)
 
 
-@lru_cache(maxsize=32)
-def _sha256(path: str, mtime: float, size: int) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()[:16]
-
-
-def _file_hash(value) -> Optional[str]:
-    path = osp.expanduser(str(value))
-    if not osp.isfile(path):
-        return None
-    return _sha256(osp.abspath(path), osp.getmtime(path), osp.getsize(path))
-
-
-def prior_source(pose: Optional[dict], sam: Optional[dict]) -> dict:
-    """What makes model priors: the settings and, where the weights are
-    local files, their content hashes.
-
-    Args:
-        pose (dict): The stem's ``pose`` config (``kpt_thr`` is a drawing
-            setting and left out).
-        sam (dict, optional): The stem's ``sam`` config, None without the
-            ``mask`` channel.
-
-    Returns:
-        dict: ``settings`` (plain, JSON-able) and ``hashes`` (``key ->
-        sha256 prefix`` of the weight files found locally).
-    """
-    drop = ('kpt_thr', 'download')
-    pose = dict(pose or {})
-    pose.setdefault('backend', 'ultralytics')
-    settings = dict(
-        pose={k: v
-              for k, v in pose.items() if k not in drop},
-        sam=None if sam is None else
-        {k: v
-         for k, v in dict(sam).items() if k not in drop})
-    settings = json.loads(json.dumps(settings, sort_keys=True, default=str))
-    hashes = {}
-    for part in ('pose', 'sam'):
-        cfg = settings[part] or {}
-        det = cfg.get('det') or {}
-        for key, value in (('weights', cfg.get('weights')),
-                           ('checkpoint', cfg.get('checkpoint')),
-                           ('config', cfg.get('config')),
-                           ('det.weights', det.get('weights'))):
-            digest = _file_hash(value) if value else None
-            if digest:
-                hashes[f'{part}.{key}'] = digest
-    return dict(settings=settings, hashes=hashes)
-
-
-def check_source(recorded: dict, expected: Optional[dict], path: str) -> None:
-    """Refuse priors made by other weights or settings.
-
-    Args:
-        recorded (dict): The file's ``source``.
-        expected (dict, optional): :func:`prior_source` of the config; None
-            accepts any source (oracle or converted keypoints).
-        path (str): The file, for the message.
-
-    Raises:
-        StalePriorsError: Naming the file, the difference and the fix.
-    """
-    if expected is None:
-        return
-    fix = (f'Delete the stale files (or pass --overwrite) and '
-           f'{PRECOMPUTE_HINT}.')
-    if recorded.get('settings') != expected['settings']:
-        raise StalePriorsError(
-            f'{path}: priors made with other settings '
-            f"({json.dumps(recorded.get('settings'), sort_keys=True)}) than "
-            f"the config's ({json.dumps(expected['settings'], sort_keys=True)}"
-            f'). {fix}')
-    theirs = recorded.get('hashes') or {}
-    for key, digest in expected['hashes'].items():
-        if key in theirs and theirs[key] != digest:
-            raise StalePriorsError(
-                f'{path}: priors made by other weights ({key}: sha256 '
-                f'{theirs[key]}, the configured file has {digest}). {fix}')
-
-
 def save_priors(path: str, priors: PersonPriors, source: dict) -> None:
     """Write one prior file atomically (a temporary file, then a rename).
 
@@ -211,6 +119,15 @@ def save_priors(path: str, priors: PersonPriors, source: dict) -> None:
         raise
 
 
+def _read(path: str, names: Optional[Sequence[str]] = None) -> dict:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {k: data[k] for k in (names or data.files)}
+    except Exception as e:
+        raise ValueError(f'{path}: not a readable prior file ({e}); delete '
+                         f'it and {PRECOMPUTE_HINT}.') from e
+
+
 def load_priors(path: str) -> tuple:
     """Read one prior file.
 
@@ -227,13 +144,8 @@ def load_priors(path: str) -> tuple:
     if not osp.isfile(path):
         raise FileNotFoundError(f'pose priors not found: {path}; '
                                 f'{PRECOMPUTE_HINT}.')
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            version = int(data['version'])
-            arrays = {k: data[k] for k in data.files}
-    except Exception as e:
-        raise ValueError(f'{path}: not a readable prior file ({e}); delete '
-                         f'it and {PRECOMPUTE_HINT}.') from e
+    arrays = _read(path)
+    version = int(arrays.get('version', -1))
     if version != FORMAT_VERSION:
         raise ValueError(f'{path}: prior format {version}, this code reads '
                          f'{FORMAT_VERSION}; {PRECOMPUTE_HINT}.')
@@ -253,12 +165,7 @@ def read_source(path: str) -> dict:
     Returns:
         dict
     """
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            return json.loads(str(data['source']))
-    except Exception as e:
-        raise ValueError(f'{path}: not a readable prior file ({e}); delete '
-                         f'it and {PRECOMPUTE_HINT}.') from e
+    return json.loads(str(_read(path, ('source', ))['source']))
 
 
 def draw_priors(priors: PersonPriors,

@@ -6,10 +6,11 @@ from typing import List, Optional, Union
 import numpy as np
 import torch
 
-from .model_store import download_allowed, get_or_load
+from .model_store import (download_allowed, get_or_load,
+                          load_ultralytics_model)
 from .pose_backend import (NUM_KEYPOINTS, BasePoseBackend, PoseResult,
                            device_string, POSE_BACKENDS)
-from .ultralytics_pose import load_yolo, yolo_predict
+from .ultralytics_pose import yolo_predict
 
 __all__ = ['MMPoseBackend', 'MMPOSE_INSTALL_HINT']
 
@@ -103,9 +104,9 @@ class MMPoseBackend(BasePoseBackend):
             raise ValueError(f'mmpose model has {num_kpts} keypoints; the '
                              'prior needs the 17 COCO keypoints')
         det = dict(det or {})
-        self.detector = load_yolo(
-            det.pop('weights', 'yolov8n.pt'), det.pop('download', download),
-            'person detector', 'pose.det')
+        self.detector = load_ultralytics_model(
+            det.pop('weights', 'yolov8n.pt'), 'yolo',
+            det.pop('download', download), 'person detector', 'pose.det')
         self.det_args = dict(conf=0.25, iou=0.7, imgsz=640, max_det=100)
         self.det_args.update(det)
         self.batch_size = int(batch_size)

@@ -13,13 +13,13 @@ from typing import Any, Callable, Hashable, Optional
 
 __all__ = [
     'get_or_load', 'clear_model_cache', 'download_allowed',
-    'resolve_ultralytics_weights', 'load_ultralytics_model'
+    'resolve_ultralytics_weights', 'load_ultralytics_model', 'ASSETS_URL'
 ]
 
 _MODELS = {}
 _LOCK = threading.Lock()
 
-_ASSETS_URL = 'https://github.com/ultralytics/assets/releases'
+ASSETS_URL = 'https://github.com/ultralytics/assets/releases'
 _FALSE = ('0', 'false', 'no', 'off', '')
 
 
@@ -70,7 +70,7 @@ def _missing_weights_error(what: str, weights: str, config_key: str,
     return FileNotFoundError(
         f"{what} weights '{weights}' not found locally and {reason}. "
         f"Download '{name}' on a machine with internet (from "
-        f'{_ASSETS_URL}, or let ultralytics fetch it: '
+        f'{ASSETS_URL}, or let ultralytics fetch it: '
         f"`python -c \"from ultralytics import YOLO; YOLO('{name}')\"`), "
         f'copy it here and pass {config_key}'
         f"=dict(weights='/path/to/{name}', ...); or allow the download "
@@ -135,16 +135,25 @@ def resolve_ultralytics_weights(weights: str,
     return osp.abspath(fetched)
 
 
-def load_ultralytics_model(source: str, kind: str = 'yolo') -> Any:
-    """Load (once per process) an ultralytics model from a resolved source.
+def load_ultralytics_model(weights: str,
+                           kind: str = 'yolo',
+                           download: Optional[bool] = None,
+                           what: str = 'pose',
+                           config_key: str = 'pose') -> Any:
+    """Find ``weights`` (:func:`resolve_ultralytics_weights`) and load the
+    model, once per process.
 
     Args:
-        source (str): From :func:`resolve_ultralytics_weights`.
+        weights (str): Path, model name, or ``.yaml`` name (random weights).
         kind (str): ``'yolo'`` or ``'fastsam'``.
+        download (bool, optional): Allow a download of a missing bare name.
+        what (str): For error messages.
+        config_key (str): For error messages.
 
     Returns:
         ultralytics.engine.model.Model: In eval mode, gradients off.
     """
+    source = resolve_ultralytics_weights(weights, download, what, config_key)
 
     def load():
         from ultralytics import YOLO, FastSAM

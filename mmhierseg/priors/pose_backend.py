@@ -42,7 +42,7 @@ class BasePoseBackend:
     """A frozen pose model (not an ``nn.Module``: it never trains).
 
     Subclasses load their model once per process (see
-    :mod:`mmhierseg.models.stems.model_store`) and implement
+    :mod:`mmhierseg.priors.model_store`) and implement
     :meth:`predict_batch`.
     """
 

@@ -4,33 +4,11 @@ from typing import List, Optional, Sequence, Union
 import numpy as np
 import torch
 
-from .model_store import load_ultralytics_model, resolve_ultralytics_weights
+from .model_store import load_ultralytics_model
 from .pose_backend import (NUM_KEYPOINTS, BasePoseBackend, PoseResult,
                            device_string, POSE_BACKENDS)
 
-__all__ = ['UltralyticsPoseBackend', 'load_yolo', 'yolo_predict']
-
-
-def load_yolo(weights: str,
-              download: Optional[bool] = None,
-              what: str = 'pose',
-              config_key: str = 'pose'):
-    """Resolve ``weights`` (see
-    :func:`~mmhierseg.models.stems.model_store.resolve_ultralytics_weights`)
-    and load the YOLO model once per process.
-
-    Args:
-        weights (str): Path, model name, or ``.yaml`` name (random weights).
-        download (bool, optional): Allow a download of a missing bare name.
-        what (str): For error messages.
-        config_key (str): For error messages.
-
-    Returns:
-        ultralytics.YOLO
-    """
-    source = resolve_ultralytics_weights(
-        weights, download=download, what=what, config_key=config_key)
-    return load_ultralytics_model(source, kind='yolo')
+__all__ = ['UltralyticsPoseBackend', 'yolo_predict']
 
 
 def yolo_predict(model,
@@ -78,7 +56,7 @@ class UltralyticsPoseBackend(BasePoseBackend):
         half (bool): FP16 inference on GPU. Defaults to False.
         download (bool, optional): Allow downloading a missing named model;
             None follows ``MMHIERSEG_OFFLINE`` (see
-            :func:`~mmhierseg.models.stems.model_store.download_allowed`).
+            :func:`~mmhierseg.priors.model_store.download_allowed`).
     """
 
     def __init__(self,
@@ -90,7 +68,7 @@ class UltralyticsPoseBackend(BasePoseBackend):
                  half: bool = False,
                  download: Optional[bool] = None) -> None:
         self.weights = weights
-        self.model = load_yolo(weights, download, 'pose', 'pose')
+        self.model = load_ultralytics_model(weights, 'yolo', download)
         kpt_shape = getattr(self.model.model, 'kpt_shape', None)
         if self.model.task != 'pose' or kpt_shape is None or \
                 int(kpt_shape[0]) != NUM_KEYPOINTS:

@@ -17,7 +17,7 @@ from typing import Callable, List, Optional
 
 import numpy as np
 
-from mmhierseg.models.stems.prior_files import PersonPriors
+from mmhierseg.priors import PersonPriors
 
 __all__ = ['coco_keypoints', 'oracle_person', 'oracle_priors',
            'degrade_priors', 'ORACLE_SOURCE']

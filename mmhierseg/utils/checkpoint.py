@@ -1,8 +1,8 @@
 """Checkpoints: safe loading, whole files, resuming from the newest good one.
 
 - :class:`AtomicLocalBackend` writes a checkpoint whole or not at all;
-- :func:`find_resume_checkpoint` picks the newest checkpoint of a work dir
-  that loads (also after the work dir was moved);
+- :func:`find_checkpoint` picks the newest (or best) checkpoint of a work
+  dir, one that loads if asked (also after the work dir was moved);
 - :func:`register_checkpoint_safe_globals` lets MMEngine checkpoints load
   under torch >= 2.6 (``weights_only=True``), as follows.
 
@@ -31,7 +31,7 @@ from mmengine.logging import print_log
 
 __all__ = [
     'register_checkpoint_safe_globals', 'checkpoint_safe_globals',
-    'AtomicLocalBackend', 'find_resume_checkpoint'
+    'AtomicLocalBackend', 'find_checkpoint'
 ]
 
 
@@ -127,58 +127,71 @@ class AtomicLocalBackend(LocalBackend):
         self.put(obj.encode(encoding), filepath)
 
 
-def _checkpoint_order(name: str) -> int:
+def _iteration(name: str) -> int:
     match = re.fullmatch(r'(?:iter|epoch)_(\d+)\.pth', name)
     return int(match.group(1)) if match else -1
 
 
-def find_resume_checkpoint(work_dir: str) -> Optional[str]:
-    """The newest checkpoint of ``work_dir`` that loads, for ``--resume``.
+def _loads(path: str, fallback: Optional[str]) -> bool:
+    try:
+        torch.load(path, map_location='cpu', mmap=True, weights_only=True)
+        return True
+    except Exception as e:  # noqa: BLE001 - any reason it cannot load
+        print_log(
+            f'checkpoint {path} does not load ({str(e).split(". ")[0]}); it '
+            'is probably truncated by a crash while saving. ' +
+            (f'Trying the next one, {fallback}.' if fallback else ''),
+            logger='current', level=logging.WARNING)
+        return False
 
-    The file named in ``last_checkpoint`` comes first, looked up in
-    ``work_dir`` by name (the absolute path recorded there is stale after the
-    work dir was moved). Then ``iter_*.pth``/``epoch_*.pth``, newest first.
-    A file that does not load (truncated by a crash while saving) is skipped
-    with a warning naming it.
+
+def find_checkpoint(work_dir: str,
+                    best: bool = False,
+                    loadable: bool = False) -> Optional[str]:
+    """The checkpoint of a training work dir: the newest, or the best.
+
+    The candidates, in order: with ``best``, ``best_*.pth`` (newest first);
+    the file that ``last_checkpoint`` names (mmengine's
+    :func:`~mmengine.runner.find_latest_checkpoint`), looked up in
+    ``work_dir`` by name, since the absolute path recorded there is stale
+    after the work dir was moved; then ``iter_*.pth``/``epoch_*.pth``, the
+    highest number first.
 
     Args:
-        work_dir (str): The work dir to resume in.
+        work_dir (str): The work dir.
+        best (bool): Prefer the best checkpoint (for inference). Defaults to
+            False (the newest, for ``--resume``).
+        loadable (bool): Skip, with a warning naming it, a file that does
+            not load (truncated by a crash while saving). Defaults to False.
 
     Returns:
         str | None: The checkpoint; None if ``work_dir`` holds none.
+
+    Raises:
+        RuntimeError: With ``loadable``, when none of them loads.
     """
-    names = sorted((n for n in os.listdir(work_dir) if _checkpoint_order(n)
-                    >= 0), key=_checkpoint_order, reverse=True) \
-        if osp.isdir(work_dir) else []
-    last = osp.join(work_dir, 'last_checkpoint')
-    if osp.isfile(last):
-        with open(last) as f:
-            recorded = f.read().strip()
-        here = osp.join(work_dir, osp.basename(recorded))
-        if recorded and osp.isfile(here):
-            names.insert(0, here)  # the work dir's copy, wherever it was
+    files = os.listdir(work_dir) if osp.isdir(work_dir) else []
+    names = sorted((n for n in files if best and re.fullmatch(
+        r'best_.*\.pth', n)), key=lambda n: -osp.getmtime(
+            osp.join(work_dir, n)))
+    if 'last_checkpoint' in files:
+        from mmengine.runner import find_latest_checkpoint
+        recorded = find_latest_checkpoint(work_dir) or ''
+        if osp.basename(recorded) in files:
+            names.append(osp.basename(recorded))
         elif recorded:
-            print_log(f'--resume: {last} names {recorded}, which is not in '
-                      f'{work_dir}', logger='current', level=logging.WARNING)
+            print_log(f'{work_dir}/last_checkpoint names {recorded}, which '
+                      f'is not in {work_dir}', logger='current',
+                      level=logging.WARNING)
+    names += sorted((n for n in files if _iteration(n) >= 0),
+                    key=_iteration, reverse=True)
     paths = list(
         dict.fromkeys(osp.abspath(osp.join(work_dir, n)) for n in names))
     for i, path in enumerate(paths):
-        try:
-            torch.load(path, map_location='cpu', mmap=True, weights_only=True)
-        except Exception as e:  # noqa: BLE001 - any reason it cannot load
-            fallback = paths[i + 1] if i + 1 < len(paths) else None
-            print_log(
-                f'--resume: checkpoint {path} does not load '
-                f'({str(e).split(". ")[0]}); it is '
-                'probably truncated by a crash while saving. ' +
-                (f'Trying the next newest, {fallback}.' if fallback else ''),
-                logger='current', level=logging.WARNING)
-            continue
-        print_log(f'--resume: resuming from {path}', logger='current')
-        return path
+        if not loadable or _loads(path, (paths[i + 1:] or [None])[0]):
+            return path
     if paths:
         raise RuntimeError(
-            f'--resume: no checkpoint in {work_dir} loads (tried '
+            f'no checkpoint in {work_dir} loads (tried '
             f'{", ".join(map(osp.basename, paths))}); delete the broken '
             'files, or train without --resume')
-    return None

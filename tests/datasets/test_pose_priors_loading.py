@@ -11,12 +11,11 @@ from mmengine.registry import init_default_scope
 from scipy.ndimage import distance_transform_edt
 
 import mmhierseg  # noqa: F401
-from mmhierseg.datasets.transforms.priors import (LoadPoseAnnotations,
-                                                  check_priors)
-from mmhierseg.models.stems import (PersonPriors, StalePriorsError,
-                                    draw_priors, prior_path, prior_source,
-                                    save_priors)
-from mmhierseg.models.stems.prior_rendering import PART_CHANNELS
+from mmhierseg.datasets.transforms.priors import LoadPoseAnnotations
+from mmhierseg.priors import (PART_CHANNELS, PersonPriors, StalePriorsError,
+                              draw_priors, prior_path, prior_source,
+                              save_priors)
+from mmhierseg.utils.prior_checks import check_priors
 from ._helpers import write_pascal_part
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from mmhierseg import ClassHierarchy
-from mmhierseg.models.stems import PRIOR_CHANNELS, draw_priors, load_priors
+from mmhierseg.priors import PRIOR_CHANNELS, draw_priors, load_priors
 from mmhierseg.testing.synthetic import make_synthetic_dataset
 from mmhierseg.testing.synthetic_priors import degrade_priors
 

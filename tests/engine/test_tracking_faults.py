@@ -20,7 +20,7 @@ from mmengine.runner.checkpoint import save_checkpoint  # noqa: E402
 
 from mmhierseg.engine import RUN_ID_FILE, HierMLflowVisBackend  # noqa: E402
 from mmhierseg.hierarchy import PASCAL_PART_HIERARCHY  # noqa: E402
-from mmhierseg.utils.checkpoint import find_resume_checkpoint  # noqa: E402
+from mmhierseg.utils.checkpoint import find_checkpoint  # noqa: E402
 from tests.engine._tiny import (ROOT, make_tiny_pascal_part,  # noqa: E402
                                 tiny_cfg)
 
@@ -97,8 +97,8 @@ def test_resume_falls_back_from_a_truncated_checkpoint(tmp_path):
 
     log_file = str(tmp_path / 'resume.log')
     MMLogger.get_instance(f'resume_{tmp_path.name}', log_file=log_file)
-    assert find_resume_checkpoint(str(work_dir)) == str(work_dir /
-                                                        'iter_4.pth')
+    assert find_checkpoint(str(work_dir), loadable=True) == str(
+        work_dir / 'iter_4.pth')
     out = open(log_file).read()
     assert f'checkpoint {work_dir / "iter_6.pth"} does not load' in out
     assert 'truncated' in out and 'iter_4.pth' in out
@@ -116,7 +116,7 @@ def test_resume_falls_back_from_a_truncated_checkpoint(tmp_path):
     for it in (2, 4):
         (work_dir / f'iter_{it}.pth').write_bytes(b'')
     with pytest.raises(RuntimeError, match='no checkpoint in .* loads'):
-        find_resume_checkpoint(str(work_dir))
+        find_checkpoint(str(work_dir), loadable=True)
 
 
 def test_checkpoint_writes_are_atomic(tmp_path):

@@ -37,7 +37,7 @@ def rtmpose_files(tmp_path_factory):
 def test_rtmpose_runs_on_given_boxes(rtmpose_files, monkeypatch):
     from mmengine.registry import DefaultScope
 
-    import mmhierseg.models.stems.mmpose_pose as mp
+    import mmhierseg.priors.mmpose_pose as mp
     cfg_path, ckpt = rtmpose_files
     boxes_per_image = [
         np.array([[10, 5, 60, 90], [300, 20, 380, 150]], np.float32),

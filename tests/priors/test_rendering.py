@@ -3,10 +3,9 @@ import cv2
 import numpy as np
 import pytest
 
-from mmhierseg.models.stems.prior_rendering import (COCO_FLIP_INDICES,
-                                                    DEFAULT_PART_WIDTHS,
-                                                    PART_CHANNELS,
-                                                    render_part_priors)
+from mmhierseg.priors.rendering import (COCO_FLIP_INDICES,
+                                        DEFAULT_PART_WIDTHS, PART_CHANNELS,
+                                        render_part_priors)
 
 L_SHO, R_SHO, L_ELB, R_ELB, L_WRI, R_WRI = 5, 6, 7, 8, 9, 10
 L_HIP, R_HIP, L_KNE, R_KNE, L_ANK, R_ANK = 11, 12, 13, 14, 15, 16

@@ -9,7 +9,7 @@ import pytest
 
 import mmhierseg  # noqa: F401
 from mmhierseg.datasets.transforms.priors import LoadPoseAnnotations
-from mmhierseg.models.stems import load_priors
+from mmhierseg.priors import load_priors
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

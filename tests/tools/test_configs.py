@@ -98,7 +98,7 @@ def test_demo_config_trains_through_the_runner(tmp_path):
     assert cfg.model.backbone.frozen is True  # pretrained, offline (PyPI)
     # the stem reads (oracle) priors from the data: a file per image
     assert cfg.model.stem.type == 'PosePriorStem'
-    from mmhierseg.models.stems import PersonPriors, prior_path, save_priors
+    from mmhierseg.priors import PersonPriors, prior_path, save_priors
     for name in os.listdir(osp.join(data, 'JPEGImages')):
         mask = np.load(osp.join(data, 'gt_masks', name[:-4] + '.npy'))
         h, w = mask.shape

@@ -35,8 +35,7 @@ _ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from mmhierseg.models.stems.prior_files import (  # noqa: E402
-    PersonPriors, save_priors)
+from mmhierseg.priors import PersonPriors, save_priors  # noqa: E402
 
 NUM_KPTS = 17
 

@@ -1,7 +1,7 @@
 """Pose priors as annotations: load them, carry them, pack them.
 
 * :class:`LoadPoseAnnotations` reads an image's prior file (see
-  :mod:`mmhierseg.models.stems.prior_files`; made by
+  :mod:`mmhierseg.priors.files`; made by
   ``tools/precompute_priors.py``, the synthetic generator or
   ``tools/dataset_converters/coco_keypoints_to_priors.py``), draws the
   stem's prior channels at the photo's size into ``gt_pose_prior``
@@ -15,7 +15,6 @@
   model (``PosePriorStem.attach_priors``), with zeros, bottom and right,
   like the images.
 """
-import os.path as osp
 from typing import Dict, Optional, Sequence
 
 import numpy as np
@@ -25,16 +24,10 @@ from mmengine.structures import PixelData
 from mmseg.datasets.transforms import PackSegInputs
 from mmseg.registry import TRANSFORMS
 
-from mmhierseg.models.stems.prior_files import (PRECOMPUTE_HINT,
-                                                check_source, draw_priors,
-                                                load_priors, prior_path,
-                                                prior_source, read_source)
-from mmhierseg.models.stems.prior_rendering import PRIOR_CHANNELS
+from mmhierseg.priors import (PRIOR_CHANNELS, draw_priors, load_priors,
+                              prior_path)
 
-__all__ = [
-    'LoadPoseAnnotations', 'PackPoseSegInputs', 'prior_datasets',
-    'check_priors'
-]
+__all__ = ['LoadPoseAnnotations', 'PackPoseSegInputs']
 
 PRIOR_KEY = 'gt_pose_prior'
 
@@ -66,8 +59,8 @@ class LoadPoseAnnotations(BaseTransform):
             path) holding ``<id>.npz``. Defaults to ``'priors'``.
         any_source (bool): Accept files whatever made them (the synthetic
             oracle, converted keypoints). False (default): before training,
-            :func:`check_priors` refuses files not made by ``model.stem``'s
-            pose/FastSAM weights and settings.
+            :func:`~mmhierseg.utils.prior_checks.check_priors` refuses files
+            not made by ``model.stem``'s pose/FastSAM weights and settings.
     """
 
     def __init__(self,
@@ -168,88 +161,3 @@ class PackPoseSegInputs(PackSegInputs):
             })
         return packed
 
-
-def _leaf_datasets(cfg):
-    """Dataset configs inside wrappers (``RepeatDataset`` ...)."""
-    if 'datasets' in cfg:
-        return [d for c in cfg['datasets'] for d in _leaf_datasets(c)]
-    if 'dataset' in cfg:
-        return _leaf_datasets(cfg['dataset'])
-    return [cfg]
-
-
-def prior_datasets(cfg, splits: Sequence[str]) -> list:
-    """The datasets of ``<split>_dataloader`` whose pipeline loads priors.
-
-    Args:
-        cfg (Config): A full config.
-        splits (Sequence[str]): E.g. ``('train', 'val', 'test')``.
-
-    Returns:
-        list[tuple[dict, dict]]: ``(dataset config, LoadPoseAnnotations
-        config)`` pairs.
-    """
-    found = []
-    for split in splits:
-        loader = cfg.get(f'{split}_dataloader')
-        for ds_cfg in _leaf_datasets(loader['dataset']) if loader else []:
-            load = [
-                t for t in ds_cfg.get('pipeline', [])
-                if t.get('type') == 'LoadPoseAnnotations'
-            ]
-            if load:
-                found.append((ds_cfg, load[0]))
-    return found
-
-
-def check_priors(cfg, splits: Sequence[str] = ('train', 'val')) -> int:
-    """Before training: every image has a prior file made by the model's
-    settings, and the loading draws what the stem expects.
-
-    Args:
-        cfg (Config | dict): A full config (``model.stem``, the
-            dataloaders).
-        splits (Sequence[str]): Dataloaders to check.
-
-    Returns:
-        int: The number of prior files checked.
-
-    Raises:
-        FileNotFoundError: Missing files (how many, an example, the fix).
-        StalePriorsError: Made by other weights or settings.
-        ValueError: Drawing settings differ from ``model.stem``'s.
-    """
-    from mmseg.registry import DATASETS
-    stem = cfg['model'].get('stem') or {}
-    pose = dict(stem.get('pose') or {})
-    channels = tuple(stem.get('channels', PRIOR_CHANNELS))
-    expected = prior_source(pose, stem.get('sam') if 'mask' in channels
-                            else None)
-    hint = PRECOMPUTE_HINT.replace(
-        'CONFIG', getattr(cfg, 'filename', None) or 'CONFIG')
-    checked = 0
-    for ds_cfg, load_cfg in prior_datasets(cfg, splits):
-        load = TRANSFORMS.build(load_cfg)
-        mine = (load.channels, load.kpt_thr, load.part_widths)
-        theirs = (channels, float(pose.get('kpt_thr', 0.5)),
-                  dict(stem.get('part_widths') or {}))
-        if mine != theirs:
-            raise ValueError(
-                f'LoadPoseAnnotations draws (channels, kpt_thr, part_widths)'
-                f' = {mine}, model.stem expects {theirs}; name them once in '
-                'the config and pass the same values to both')
-        dataset = DATASETS.build(dict(ds_cfg, pipeline=[]))
-        paths = [
-            prior_path(dataset.get_data_info(i)['img_path'], load.prior_dir)
-            for i in range(len(dataset))
-        ]
-        missing = [p for p in paths if not osp.isfile(p)]
-        if missing:
-            raise FileNotFoundError(
-                f'{len(missing)} of {len(paths)} images have no pose priors '
-                f'(e.g. {missing[0]}); {hint}.')
-        if not load.any_source:
-            for p in paths:
-                check_source(read_source(p), expected, p)
-        checked += len(paths)
-    return checked

@@ -3,7 +3,7 @@ import numpy as np
 import torch
 
 import mmhierseg  # noqa: F401  (before mmseg.models: mmcv-lite shim)
-from mmhierseg.models.stems.pose_backend import BasePoseBackend, PoseResult
+from mmhierseg.priors import BasePoseBackend, PoseResult
 
 H, W = 72, 96
 MEAN = (123.675, 116.28, 103.53)

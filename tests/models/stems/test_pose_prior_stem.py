@@ -8,9 +8,8 @@ import torch
 from mmengine.logging import MMLogger
 from ultralytics.models.fastsam.predict import FastSAMPredictor
 
-from mmhierseg.models.stems.prior_rendering import (PRIOR_CHANNELS,
-                                                    render_part_priors)
-from mmhierseg.models.stems.ultralytics_pose import UltralyticsPoseBackend
+from mmhierseg.priors import (PRIOR_CHANNELS, UltralyticsPoseBackend,
+                              render_part_priors)
 from ._stem_utils import (H, STANDING, W, FakePose, normalize, person,
                           pose_result, random_images)
 
@@ -455,7 +454,7 @@ def test_mmpose_backend_batches_all_people(make_stem, monkeypatch, tmp_path):
     from mmengine.config import Config
     from mmengine.registry import DefaultScope, init_default_scope
 
-    import mmhierseg.models.stems.mmpose_pose as mmpose_pose
+    import mmhierseg.priors.mmpose_pose as mmpose_pose
 
     class FakeTopDown(torch.nn.Module):
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from mmhierseg.datasets.transforms.priors import LoadPoseAnnotations
-from mmhierseg.models.stems import load_priors, prior_path
+from mmhierseg.priors import load_priors, prior_path
 from ._stem_utils import H, W, normalize, random_images
 
 ROOT = osp.dirname(
