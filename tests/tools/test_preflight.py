@@ -129,3 +129,21 @@ def test_checks_are_a_list_of_functions(tmp_path):
     cfg = _cfg(data, None, 'yolov8n-pose.yaml', 'FastSAM-s.yaml')
     with pytest.raises(MissingInputsError, match=r'1\. priors folder x'):
         check_inputs(cfg, 'train', checks=CHECKS + [check_priors])
+
+
+def test_walk_datasets_opens_wrappers_in_order():
+    from mmhierseg.utils.config_walk import walk_datasets
+    from mmhierseg.utils.prior_checks import prior_datasets
+    load = dict(type='LoadPoseAnnotations', prior_dir='p')
+    a = dict(type='A', pipeline=[dict(type='LoadImageFromFile'), load])
+    b = dict(type='B')
+    cfg = dict(train_dataloader=dict(dataset=dict(
+        type='ConcatDataset',
+        datasets=[dict(type='RepeatDataset', times=2, dataset=a), b])),
+        val_dataloader=dict(dataset=b), test_dataloader=None)
+    assert [(s, k, d['type'], len(p)) for s, k, d, p in walk_datasets(cfg)] \
+        == [('train', 'train_dataloader.dataset.datasets.0.dataset', 'A', 2),
+            ('train', 'train_dataloader.dataset.datasets.1', 'B', 0),
+            ('val', 'val_dataloader.dataset', 'B', 0)]
+    assert prior_datasets(cfg, ['train', 'val']) == [(a, load)]
+    assert prior_datasets(cfg, ['val', 'test']) == []
