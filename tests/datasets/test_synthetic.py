@@ -1,6 +1,7 @@
 """The synthetic generator: layout, determinism, statistics, loading."""
 import hashlib
 import importlib.util
+import json
 import os
 import os.path as osp
 
@@ -27,9 +28,11 @@ def test_layout_files_and_split_quirks(synthetic_root):
     root, info = synthetic_root
     ids = [f'synth_{i:06d}' for i in range(14)]
     assert sorted(os.listdir(root)) == [
-        'JPEGImages', 'classes.txt', 'gt_masks', 'priors', 'train_id.txt',
-        'val_id.txt'
+        'JPEGImages', 'classes.txt', 'gt_masks', 'priors', 'synthetic.json',
+        'train_id.txt', 'val_id.txt'
     ]
+    with open(root / 'synthetic.json') as f:  # the generator's settings
+        assert json.load(f)['num_train'] == info['num_train']
     assert sorted(os.listdir(root / 'JPEGImages')) == \
         [i + '.jpg' for i in ids]
     assert sorted(os.listdir(root / 'gt_masks')) == [i + '.npy' for i in ids]
