@@ -16,6 +16,8 @@ from mmengine.runner import Runner  # noqa: E402
 from tests.engine._tiny import (ROOT, make_tiny_pascal_part,  # noqa: E402
                                 tiny_cfg)
 
+pytestmark = pytest.mark.slow  # every test here trains or spawns
+
 
 def _torchrun(script, *args):
     """Run ``tools/<script>`` with 2 ranks and check it succeeded.

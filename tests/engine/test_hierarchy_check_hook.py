@@ -39,6 +39,7 @@ def test_model_tree_differing_from_dataset_tree_fails_before_training(
     assert runner.iter == 0
 
 
+@pytest.mark.slow
 def test_mismatch_fails_before_testing_and_same_tree_passes(
         tiny_data, tmp_path):
     cfg = _cfg(str(tmp_path / 'w'), tiny_data, 'pascal_person_part')

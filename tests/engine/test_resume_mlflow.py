@@ -19,6 +19,8 @@ from mmhierseg.engine import RUN_ID_FILE, StagedUnfreezeHook  # noqa: E402
 from tests.engine._tiny import (ROOT, make_tiny_pascal_part,  # noqa: E402
                                 tiny_cfg)
 
+pytestmark = pytest.mark.slow  # every test here trains or spawns
+
 
 class _Crash(Hook):
     """Raises after a given iteration (a crash mid-way)."""

@@ -101,6 +101,7 @@ def tiny_data(tmp_path_factory):
     return make_tiny_pascal_part(str(tmp_path_factory.mktemp('tiny_data')))
 
 
+@pytest.mark.slow
 def test_stages_freeze_train_and_weights_through_runner(tiny_data, tmp_path):
     """Each stage trains exactly its modules; frozen BN stats never move."""
     cfg = tiny_cfg(str(tmp_path / 'work'), tiny_data, max_iters=8,
@@ -306,6 +307,7 @@ def test_frozen_modules_stay_in_eval_after_model_train(model):
     assert all(m.training for m in model.modules())
 
 
+@pytest.mark.slow
 def test_epoch_based_stages_through_runner(tiny_data, tmp_path):
     """by='epoch' with an EpochBasedTrainLoop: the stage follows the epoch."""
     cfg = tiny_cfg(str(tmp_path / 'work'), tiny_data, checkpoint_interval=100)

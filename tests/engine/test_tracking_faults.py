@@ -84,7 +84,7 @@ def _save(path, iteration):
         path)
 
 
-def test_resume_falls_back_from_a_truncated_checkpoint(tmp_path):
+def test_resume_falls_back_from_a_truncated_checkpoint(tmp_path, load_tool):
     """Case 4: the last checkpoint was cut short by a crash while saving;
     --resume takes the newest one that loads and says so."""
     work_dir = tmp_path / 'w'
@@ -104,10 +104,9 @@ def test_resume_falls_back_from_a_truncated_checkpoint(tmp_path):
     assert 'truncated' in out and 'iter_4.pth' in out
 
     # the tool resumes from it
-    from tests.tools.test_train_test import _load_tool
     cfg_path = str(tmp_path / 'c.py')
     Config(tiny_cfg(str(work_dir), str(tmp_path))).dump(cfg_path)
-    train = _load_tool('train')
+    train = load_tool('train')
     cfg = train.build_cfg(train.parse_args([cfg_path, '--resume']))
     assert cfg.resume is True
     assert cfg.load_from == str(work_dir / 'iter_4.pth')
@@ -119,7 +118,7 @@ def test_resume_falls_back_from_a_truncated_checkpoint(tmp_path):
         find_checkpoint(str(work_dir), loadable=True)
 
 
-def test_checkpoint_writes_are_atomic(tmp_path):
+def test_checkpoint_writes_are_atomic(tmp_path, load_tool):
     """Case 8: a save cut short leaves the previous file whole (mmengine's
     local backend truncates it first)."""
     path = str(tmp_path / 'iter_4.pth')
@@ -136,15 +135,15 @@ def test_checkpoint_writes_are_atomic(tmp_path):
     assert open(tmp_path / 'last_checkpoint').read() == 'last'
 
     # tools/train.py saves through it unless the config names a backend
-    from tests.tools.test_train_test import _load_tool
     cfg_path = str(tmp_path / 'c.py')
     Config(tiny_cfg(str(tmp_path / 'w'), str(tmp_path))).dump(cfg_path)
-    train = _load_tool('train')
+    train = load_tool('train')
     cfg = train.build_cfg(train.parse_args([cfg_path]))
     assert cfg.default_hooks.checkpoint.backend_args == dict(
         backend='atomic_local')
 
 
+@pytest.mark.slow
 def test_sigterm_marks_run_killed_and_keeps_checkpoints_whole(tmp_path):
     """Case 8: SIGTERM (Slurm, Kubernetes) ends the MLflow run as KILLED,
     like Ctrl-C, instead of leaving it RUNNING."""

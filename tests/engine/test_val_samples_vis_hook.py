@@ -27,6 +27,7 @@ def trained(tmp_path_factory):
     return runner
 
 
+@pytest.mark.slow
 def test_panels_logged_every_interval_to_mlflow_and_disk(trained):
     import mlflow
     with open(osp.join(trained.work_dir, RUN_ID_FILE)) as f:
@@ -47,6 +48,7 @@ def test_panels_logged_every_interval_to_mlflow_and_disk(trained):
     assert len(on_disk) == 4
 
 
+@pytest.mark.slow
 def test_draw_restores_every_module_mode(trained):
     hook = [h for h in trained.hooks
             if type(h).__name__ == 'ValSamplesVisHook'][0]

@@ -117,6 +117,7 @@ def _small_example_cfg(tmp_path):
     return cfg
 
 
+@pytest.mark.slow
 def test_example_config_inherits_mmseg_and_runs_in_a_runner(tmp_path):
     cfg = Config.fromfile(EXAMPLE)
     # what comes from mmseg's config, unmodified

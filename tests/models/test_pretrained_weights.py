@@ -211,6 +211,7 @@ def test_demo_config_normalisation_matches_its_weights():
     assert pre.bgr_to_rgb is True
 
 
+@pytest.mark.slow
 def test_frozen_encoder_unchanged_by_real_training_steps(tmp_path):
     """Three runner iterations of the demo model (its pretrained, frozen
     encoder and BatchNorm, its decoders and optimizer) on tiny data: the

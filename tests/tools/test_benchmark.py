@@ -206,6 +206,7 @@ def test_cost_tool_prints_every_row_as_ratios(run_tool, tiny_data, tmp_path):
     assert '(1.00x)' in res.stdout and report['metric']['metric_s'] > 0
 
 
+@pytest.mark.slow
 def test_cost_tool_without_cuda_fails_clearly(run_tool):
     import torch
     if torch.cuda.is_available():

@@ -91,6 +91,7 @@ def test_main_config_composes_and_its_stages_fit_the_model():
         MODELS.build(model_cfg)
 
 
+@pytest.mark.slow
 def test_demo_config_trains_through_the_runner(tmp_path):
     """Two iterations of the demo config on tiny data (shrunk loaders)."""
     data = make_tiny_pascal_part(str(tmp_path / 'data'), n_train=4, n_val=2)

@@ -20,6 +20,7 @@ def _env(tmp_path):
     return env
 
 
+@pytest.mark.slow
 def test_main_command_on_a_fresh_machine_lists_everything_at_once(tmp_path):
     """`python tools/train.py configs/hierseg_deeplabv3.py`, no data, no
     weights, offline: one message naming every missing input (the dataset,

@@ -1,5 +1,4 @@
 """tools/train.py and tools/test.py end to end (subprocess, tiny config)."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -45,13 +44,20 @@ def _mlflow_run(work_dir):
 
 
 @pytest.fixture(scope='module')
-def trained(tmp_path_factory):
+def cfg_file(tmp_path_factory):
+    """The tiny config file and its data (nothing trained)."""
     tmp = tmp_path_factory.mktemp('tools')
     data = make_tiny_pascal_part(str(tmp / 'data'))
     cfg_path = str(tmp / 'tiny.py')
     # the config file trains 40 iterations; the command line shrinks it
     Config(tiny_cfg(str(tmp / 'unused'), data, max_iters=40,
                     mlflow=True)).dump(cfg_path)
+    return dict(tmp=tmp, cfg=cfg_path, data=data)
+
+
+@pytest.fixture(scope='module')
+def trained(cfg_file):
+    tmp, cfg_path, data = cfg_file['tmp'], cfg_file['cfg'], cfg_file['data']
     work_dir = str(tmp / 'work')
     proc = _run('train.py', cfg_path, '--work-dir', work_dir,
                 '--cfg-options', 'train_cfg.max_iters=4',
@@ -61,6 +67,7 @@ def trained(tmp_path_factory):
                 log=proc.stdout + proc.stderr)
 
 
+@pytest.mark.slow
 def test_train_cli_trains_with_cfg_options(trained):
     work_dir = trained['work_dir']
     files = os.listdir(work_dir)
@@ -73,6 +80,7 @@ def test_train_cli_trains_with_cfg_options(trained):
     assert run.data.params['train_cfg.max_iters'] == '4'
 
 
+@pytest.mark.slow
 def test_test_cli_json_out_per_level_table_and_outputs(trained):
     work_dir, tmp = trained['work_dir'], trained['tmp']
     json_out = str(tmp / 'metrics' / 'test.json')
@@ -122,6 +130,7 @@ def test_test_cli_json_out_per_level_table_and_outputs(trained):
     assert img.shape[0] >= 3 * 32  # one row per level
 
 
+@pytest.mark.slow
 def test_train_cli_resume_continues(trained):
     work_dir = trained['work_dir']
     _, before = _mlflow_run(work_dir)
@@ -143,6 +152,7 @@ def test_train_cli_resume_continues(trained):
     assert {2, 4, 6} <= steps
 
 
+@pytest.mark.slow
 def test_train_cli_wrong_stage_fails_clearly_and_marks_run_failed(
         trained, tmp_path):
     cfg = Config.fromfile(trained['cfg'])
@@ -164,6 +174,7 @@ def _files(folder):
         for d, _, names in os.walk(folder) for f in names)
 
 
+@pytest.mark.slow
 def test_train_cli_resume_in_moved_work_dir(trained, tmp_path):
     """Issue 9 case 3: after `mv old new`, `--work-dir new --resume` finds
     the checkpoint in `new` although `last_checkpoint` names the old path,
@@ -205,16 +216,9 @@ def test_train_cli_resume_in_moved_work_dir(trained, tmp_path):
     assert _files(osp.join(trained['work_dir'], 'mlartifacts')) == elsewhere
 
 
-def _load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'_tool_{name}', osp.join(ROOT, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_train_cli_options_to_config(trained, tmp_path):
-    train = _load_tool('train')
+def test_train_cli_options_to_config(cfg_file, tmp_path, load_tool):
+    trained = cfg_file  # the config only: nothing is trained here
+    train = load_tool('train')
     args = train.parse_args([trained['cfg'], '--amp', '--resume'])
     cfg = train.build_cfg(args)
     assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
@@ -235,7 +239,7 @@ def test_train_cli_options_to_config(trained, tmp_path):
     no_wd.dump(cfg_path)
     cfg = train.build_cfg(train.parse_args([cfg_path]))
     assert cfg.work_dir == osp.join('./work_dirs', 'no_work_dir')
-    test = _load_tool('test')
+    test = load_tool('test')
     cfg = test.build_cfg(
         test.parse_args([trained['cfg'], 'c.pth', '--out', 'o']))
     assert cfg.load_from == 'c.pth' and cfg.resume is False

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from tests.engine._tiny import ROOT, make_tiny_pascal_part
@@ -53,6 +54,7 @@ def _run(script, *args):
     return proc.stdout + proc.stderr
 
 
+@pytest.mark.slow
 def test_two_level_tree_config_trains_and_tests(tmp_path):
     data = make_tiny_pascal_part(str(tmp_path / 'data'))
     cfg = tmp_path / 'small.py'
