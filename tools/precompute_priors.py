@@ -24,6 +24,7 @@ Examples::
     done; wait
 """
 import argparse
+import inspect
 import os.path as osp
 import sys
 import time
@@ -41,12 +42,34 @@ import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.utils import ProgressBar  # noqa: E402
 from mmseg.registry import DATASETS  # noqa: E402
-from mmseg.utils import register_all_modules  # noqa: E402
 
 from mmhierseg.priors import (PriorDetector, StalePriorsError,  # noqa: E402
                               check_source, prior_path, prior_source,
                               read_source, save_priors)
+from mmhierseg.models.stems import PosePriorStem  # noqa: E402
+from mmhierseg.utils import register_all_modules  # noqa: E402
 from mmhierseg.utils.prior_checks import prior_datasets  # noqa: E402
+
+
+def _positive(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'want an integer >= 1, got {text!r}')
+    return value
+
+
+def _shard(text):
+    try:
+        shard, num = (int(v) for v in text.split('/'))
+    except ValueError:
+        shard, num = -1, 0
+    if not 0 <= shard < num:
+        raise argparse.ArgumentTypeError(
+            f'want i/n with 0 <= i < n (e.g. 0/4), got {text!r}')
+    return shard, num
 
 
 def parse_args(argv=None):
@@ -59,10 +82,11 @@ def parse_args(argv=None):
         default=['train', 'val', 'test'],
         help='dataloaders whose images get priors')
     p.add_argument('--device', default=None, help='default: cuda if any')
-    p.add_argument('--batch-size', type=int, default=8)
+    p.add_argument('--batch-size', type=_positive, default=8)
     p.add_argument(
         '--shard',
         default='0/1',
+        type=_shard,
         help='i/n: this process does every n-th image from the i-th')
     p.add_argument(
         '--overwrite',
@@ -98,9 +122,7 @@ def prior_jobs(cfg, splits):
 
 def main(argv=None):
     args = parse_args(argv)
-    shard, num_shards = (int(v) for v in args.shard.split('/'))
-    if not 0 <= shard < num_shards:
-        raise SystemExit(f'--shard {args.shard}: want i/n with 0 <= i < n')
+    shard, num_shards = args.shard
     register_all_modules(init_default_scope=True)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
@@ -108,9 +130,13 @@ def main(argv=None):
     stem = cfg.model.get('stem')
     if not stem or stem.get('type') != 'PosePriorStem':
         raise SystemExit(f'{args.config}: model.stem is not a PosePriorStem')
-    channels = tuple(stem.get('channels', ('mask', )))
-    pose = dict(stem.get('pose') or {})
-    sam = dict(stem['sam']) if 'mask' in channels else None
+    # what the stem itself would use where the config leaves it out
+    defaults = {k: v.default for k, v in inspect.signature(
+        PosePriorStem).parameters.items()}
+    channels = tuple(stem.get('channels', defaults['channels']))
+    pose = dict(stem.get('pose', defaults['pose']) or {})
+    sam = dict(stem.get('sam', defaults['sam']) or {}) \
+        if 'mask' in channels else None
     source = prior_source(pose, sam)
     device = torch.device(args.device or (
         'cuda' if torch.cuda.is_available() else 'cpu'))
