@@ -1,5 +1,4 @@
 """check_dataset (function and CLI) and browse_dataset on real files."""
-import importlib.util
 import os
 import os.path as osp
 import runpy
@@ -14,14 +13,6 @@ from mmhierseg.datasets.checks import check_dataset
 from ._helpers import write_pascal_part
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def _tool(name):
-    spec = importlib.util.spec_from_file_location(
-        name, osp.join(ROOT, 'tools', name + '.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _good(tmp_path):
@@ -108,9 +99,9 @@ def test_each_problem_names_the_file(tmp_path, case):
     assert report.problems[0] in report.format()
 
 
-def test_cli_main_exit_codes(tmp_path, capsys):
+def test_cli_main_exit_codes(tmp_path, capsys, load_tool):
     root = _good(tmp_path)
-    tool = _tool('check_dataset')
+    tool = load_tool('check_dataset')
     assert tool.main([str(root)]) == 0
     out = capsys.readouterr().out
     assert 'splits: train 3, val 2' in out and 'level 2 (part)' in out
@@ -166,9 +157,9 @@ def test_person_part_layout_check(tmp_path):
     assert "y.png is a 'RGB' image" in report.problems[0]
 
 
-def test_browse_dataset_root_and_config(tmp_path, synthetic_root):
+def test_browse_dataset_root_and_config(tmp_path, synthetic_root, load_tool):
     root, _ = synthetic_root
-    tool = _tool('browse_dataset')
+    tool = load_tool('browse_dataset')
     out = tmp_path / 'browse'
     assert tool.main([str(root), '--output-dir', str(out), '--num', '3',
                       '--split', 'val']) == 0
@@ -205,9 +196,10 @@ def test_browse_dataset_root_and_config(tmp_path, synthetic_root):
         assert panel_w == int(panel_w) and 0 < panel_w <= 256
 
 
-def test_make_synthetic_refuses_a_non_empty_target(tmp_path, capsys):
+def test_make_synthetic_refuses_a_non_empty_target(tmp_path, capsys,
+                                                   load_tool):
     """Issue 9 case 6: a user's split must not be overwritten silently."""
-    tool = _tool('make_synthetic_dataset')
+    tool = load_tool('make_synthetic_dataset')
     root = tmp_path / 'real'
     root.mkdir()
     (root / 'train_id.txt').write_text('my_precious_id\n')

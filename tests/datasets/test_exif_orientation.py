@@ -1,9 +1,7 @@
 """One EXIF-orientation policy for the pipeline, the checker and browsing,
 on real JPEGs carrying orientation 6 (square and non-square)."""
-import importlib.util
 import io
 import os
-import os.path as osp
 
 import numpy as np
 import pytest
@@ -16,7 +14,6 @@ from mmhierseg.datasets.browse import browse_dataset
 
 LOAD = [dict(type='LoadHierImageFromFile'), dict(type='LoadHierAnnotations')]
 TRAIN = dict(train='train_id.txt')
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def _tagged_jpeg(path, raw_rgb, tag=6):
@@ -134,11 +131,8 @@ def test_checker_lists_tagged_images_and_the_policy(tmp_path):
     assert "image_orientation='exif'" in report.format()
 
 
-def test_checker_cli_orientation_option(tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location(
-        'check_dataset', osp.join(ROOT, 'tools', 'check_dataset.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+def test_checker_cli_orientation_option(tmp_path, capsys, load_tool):
+    tool = load_tool('check_dataset')
     root = _dataset_root(tmp_path / 'd', masks_follow='exif')
     assert tool.main([str(root), '--splits', 'train=train_id.txt']) == 1
     assert tool.main([str(root), '--orientation', 'exif', '--splits',

@@ -1,6 +1,4 @@
 """Pascal-Part .mat -> Pascal-part / Person-Part layouts, pixel by pixel."""
-import importlib.util
-import os.path as osp
 
 import cv2
 import numpy as np
@@ -14,7 +12,6 @@ from mmhierseg.datasets.pascal_part_mat import (PERSON_PART_TO_LEAF,
                                                 load_pascal_part_mat,
                                                 person_label_map)
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 H, W = 24, 32
 
 # Ids written by hand from the published Pascal-part layout (independent of the code's tables).
@@ -199,12 +196,8 @@ def test_unknown_part_and_wrong_size_name_the_file(voc):
         load_pascal_part_mat(str(voc / 'junk.mat'))
 
 
-def test_cli_with_split_files(voc, tmp_path):
-    spec = importlib.util.spec_from_file_location(
-        'pp_converter',
-        osp.join(ROOT, 'tools', 'dataset_converters', 'pascal_part.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+def test_cli_with_split_files(voc, tmp_path, load_tool):
+    tool = load_tool('dataset_converters/pascal_part')
     (tmp_path / 'tr.txt').write_text('2008_000001\n2008_000003\n')
     (tmp_path / 'va.txt').write_text('2008_000002')
     out = tmp_path / 'cli_out'

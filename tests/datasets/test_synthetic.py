@@ -1,6 +1,5 @@
 """The synthetic generator: layout, determinism, statistics, loading."""
 import hashlib
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -11,8 +10,6 @@ import numpy as np
 from mmhierseg import ClassHierarchy
 from mmhierseg.datasets import PascalPartDataset
 from mmhierseg.testing.synthetic import make_synthetic_dataset, render_sample
-
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def _digest(folder):
@@ -151,11 +148,8 @@ def test_masks_match_exactly_what_is_drawn(monkeypatch):
     assert checked > 10000
 
 
-def test_cli_prints_shares(tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location(
-        'make_synth', osp.join(ROOT, 'tools', 'make_synthetic_dataset.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+def test_cli_prints_shares(tmp_path, capsys, load_tool):
+    tool = load_tool('make_synthetic_dataset')
     assert tool.main([str(tmp_path / 's'), '--num-train', '3',
                       '--num-val', '1', '--layout', 'person_part']) == 0
     out = capsys.readouterr().out

@@ -1,8 +1,6 @@
 """tools/dataset_converters/coco_keypoints_to_priors.py on a small COCO
 JSON: the files LoadPoseAnnotations reads."""
-import importlib.util
 import json
-import os.path as osp
 
 import numpy as np
 import pytest
@@ -10,18 +8,6 @@ import pytest
 import mmhierseg  # noqa: F401
 from mmhierseg.datasets.transforms.priors import LoadPoseAnnotations
 from mmhierseg.priors import load_priors
-
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'coco_keypoints_to_priors',
-        osp.join(ROOT, 'tools', 'dataset_converters',
-                 'coco_keypoints_to_priors.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _kpts(x0, y0, s, hidden=(), unlabelled=()):
@@ -55,11 +41,12 @@ COCO = dict(
     categories=[dict(id=1, name='person')])
 
 
-def test_coco_annotations_to_prior_files(tmp_path, capsys):
+def test_coco_annotations_to_prior_files(tmp_path, capsys, load_tool):
     ann = tmp_path / 'kpts.json'
     ann.write_text(json.dumps(COCO))
     out = tmp_path / 'priors'
-    _tool().main([str(ann), '--out', str(out)])
+    tool = load_tool('dataset_converters/coco_keypoints_to_priors')
+    tool.main([str(ann), '--out', str(out)])
     assert '2 images, 2 people' in capsys.readouterr().out
     people, source = load_priors(str(out / '2008_000001.npz'))
     assert source['settings'] == dict(kind='coco_keypoints')
@@ -90,7 +77,7 @@ def test_coco_annotations_to_prior_files(tmp_path, capsys):
     assert prior[..., 1].sum() > 0 and prior[..., 2].sum() > 0
 
 
-def test_results_file_keeps_scores_and_errors(tmp_path):
+def test_results_file_keeps_scores_and_errors(tmp_path, load_tool):
     results = [
         dict(image_id=1, category_id=1, score=0.8,
              keypoints=[v if (k % 3) != 2 else 0.3
@@ -100,7 +87,7 @@ def test_results_file_keeps_scores_and_errors(tmp_path):
     res.write_text(json.dumps(results))
     images = tmp_path / 'images.json'
     images.write_text(json.dumps(dict(images=COCO['images'])))
-    tool = _tool()
+    tool = load_tool('dataset_converters/coco_keypoints_to_priors')
     with pytest.raises(SystemExit, match='pass --images'):
         tool.main([str(res), '--out', str(tmp_path / 'p')])
     tool.main([str(res), '--images', str(images), '--out',

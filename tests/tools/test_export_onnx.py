@@ -5,7 +5,6 @@ level; a stem's priors are a second input and its pose models stay out.
 Tolerance: leaf scores within 1e-4 absolute (measured max 3.4e-5 on the
 tiny model); label maps equal wherever the top two leaf scores are more
 than 1e-3 apart (elsewhere float noise may pick either)."""
-import os.path as osp
 
 import mmcv
 import numpy as np
@@ -21,17 +20,6 @@ ort = pytest.importorskip('onnxruntime')
 TREE = ClassHierarchy.build('pascal_part')
 STEM = ("dict(type='PosePriorStem', pose=dict(weights='yolov8n-pose.yaml'),"
         " sam=None, channels=('head', 'torso'))")
-
-
-def _tool():
-    import importlib.util
-    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-    spec = importlib.util.spec_from_file_location(
-        'mmhierseg_tools_export_onnx', osp.join(root, 'tools',
-                                                'export_onnx.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _photo_batch(h, w):
@@ -84,10 +72,10 @@ def _check(sess, model, h, w, with_priors=False):
 
 
 @pytest.mark.parametrize('decode', ['consistent', 'independent'])
-def test_onnx_matches_pytorch_on_photos(tmp_path, capsys, decode):
+def test_onnx_matches_pytorch_on_photos(tmp_path, capsys, decode, load_tool):
     cfg, ckpt = write_model(tmp_path / 'model', decode=decode)
     out = str(tmp_path / 'model.onnx')
-    assert _tool().main([cfg, ckpt, out]) == 0
+    assert load_tool('export_onnx').main([cfg, ckpt, out]) == 0
     assert 'equal labels' in capsys.readouterr().out
     model = HierSegInferencer(cfg, ckpt, device='cpu').model
     sess = ort.InferenceSession(out, providers=['CPUExecutionProvider'])
@@ -110,10 +98,10 @@ def test_onnx_matches_pytorch_on_photos(tmp_path, capsys, decode):
                 np.testing.assert_array_equal(outs[k][n], ref.numpy())
 
 
-def test_stem_priors_are_a_second_input(tmp_path):
+def test_stem_priors_are_a_second_input(tmp_path, load_tool):
     cfg, ckpt = write_model(tmp_path / 'model', stem=STEM)
     out = str(tmp_path / 'stem.onnx')
-    assert _tool().main([cfg, ckpt, out]) == 0
+    assert load_tool('export_onnx').main([cfg, ckpt, out]) == 0
     model = HierSegInferencer(cfg, ckpt, device='cpu').model
     sess = ort.InferenceSession(out, providers=['CPUExecutionProvider'])
     inputs = sess.get_inputs()

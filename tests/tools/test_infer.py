@@ -16,16 +16,6 @@ from tests.apis._tiny import photos, write_model
 TREE = ClassHierarchy.build('pascal_part')
 
 
-def _infer_main():
-    import importlib.util
-    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-    spec = importlib.util.spec_from_file_location(
-        'mmhierseg_tools_infer', osp.join(root, 'tools', 'infer.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.main
-
-
 @pytest.fixture(scope='module')
 def tiny_model(tmp_path_factory):
     return write_model(tmp_path_factory.mktemp('infer_model'))
@@ -35,8 +25,9 @@ def _read(path):
     return mmcv.imread(str(path), flag='unchanged')
 
 
-def test_infer_photos_levels_panels_areas(tiny_model, tmp_path, capsys):
-    main = _infer_main()
+def test_infer_photos_levels_panels_areas(tiny_model, tmp_path, capsys,
+                                          load_tool):
+    main = load_tool('infer').main
     cfg_path, ckpt = tiny_model
     d = tmp_path / 'imgs'
     d.mkdir()
@@ -69,8 +60,8 @@ def test_infer_photos_levels_panels_areas(tiny_model, tmp_path, capsys):
         assert panel.shape[0] > img.shape[0]
 
 
-def test_infer_names_missing_input(tiny_model, tmp_path):
-    main = _infer_main()
+def test_infer_names_missing_input(tiny_model, tmp_path, load_tool):
+    main = load_tool('infer').main
     cfg_path, ckpt = tiny_model
     with pytest.raises(FileNotFoundError, match='missing.pth'):
         main([cfg_path, str(tmp_path / 'missing.pth'), str(tmp_path),
@@ -84,9 +75,9 @@ def test_infer_names_missing_input(tiny_model, tmp_path):
               str(tmp_path)])
 
 
-def test_infer_mixed_sizes_tiny_and_grayscale(tiny_model, tmp_path):
+def test_infer_mixed_sizes_tiny_and_grayscale(tiny_model, tmp_path, load_tool):
     """One batch with a 9x13 colour image and a 40x30 grayscale one."""
-    main = _infer_main()
+    main = load_tool('infer').main
     cfg_path, ckpt = tiny_model
     rng = np.random.default_rng(0)
     d = tmp_path / 'imgs'
@@ -106,10 +97,10 @@ def test_infer_mixed_sizes_tiny_and_grayscale(tiny_model, tmp_path):
 
 @pytest.mark.parametrize('batch_size', ['1', '3'])
 def test_unreadable_file_skipped_others_written_exit_1(
-        tiny_model, tmp_path, capsys, batch_size):
+        tiny_model, tmp_path, capsys, batch_size, load_tool):
     """Issue 9 case 5: one bad file lost its whole batch (and with batch
     size 1 every later file)."""
-    main = _infer_main()
+    main = load_tool('infer').main
     cfg_path, ckpt = tiny_model
     d = tmp_path / 'imgs'
     d.mkdir()
@@ -130,9 +121,9 @@ def test_unreadable_file_skipped_others_written_exit_1(
     assert 'split' not in err
 
 
-def test_same_stem_never_collides(tiny_model, tmp_path, capsys):
+def test_same_stem_never_collides(tiny_model, tmp_path, capsys, load_tool):
     """Issue 9 case 5: p.jpg and p.png overwrote each other's outputs."""
-    main = _infer_main()
+    main = load_tool('infer').main
     cfg_path, ckpt = tiny_model
     d = tmp_path / 'imgs'
     d.mkdir()
@@ -147,10 +138,10 @@ def test_same_stem_never_collides(tiny_model, tmp_path, capsys):
 
 
 @pytest.mark.parametrize('value', ['0', '-1', 'two'])
-def test_bad_batch_size_refused_up_front(tmp_path, capsys, value):
+def test_bad_batch_size_refused_up_front(tmp_path, capsys, value, load_tool):
     """Issue 9 case 5: -1 exited 0 having written nothing; 0 was unclear.
     Refused before the (here missing) model is even looked at."""
-    main = _infer_main()
+    main = load_tool('infer').main
     with pytest.raises(SystemExit) as exc:
         main(['cfg.py', 'model.pth', str(tmp_path), '--out-dir',
               str(tmp_path / 'out'), '--batch-size', value])
@@ -160,15 +151,15 @@ def test_bad_batch_size_refused_up_front(tmp_path, capsys, value):
     assert not (tmp_path / 'out').exists()
 
 
-def test_help_states_exif_policy(capsys):
-    main = _infer_main()
+def test_help_states_exif_policy(capsys, load_tool):
+    main = load_tool('infer').main
     with pytest.raises(SystemExit):
         main(['--help'])
     assert 'EXIF orientation' in capsys.readouterr().out
 
 
-def test_work_dir_argument(tiny_model, tmp_path):
-    main = _infer_main()
+def test_work_dir_argument(tiny_model, tmp_path, load_tool):
+    main = load_tool('infer').main
     cfg_path, ckpt = tiny_model
     wd = tmp_path / 'work'
     wd.mkdir()

@@ -1,6 +1,5 @@
 """tools/precompute_priors.py with random-weight ultralytics models, and
 precomputed == online priors on the same image."""
-import importlib.util
 import os
 import os.path as osp
 
@@ -18,14 +17,6 @@ ROOT = osp.dirname(
 CONFIG = osp.join(ROOT, 'configs', 'hierseg_deeplabv3.py')
 # conf 0.01: random weights then "find" people (keypoint scores ~0.5)
 POSE = dict(weights='yolov8n-pose.yaml', imgsz=96, conf=0.01, kpt_thr=0.5)
-
-
-def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'precompute_priors', osp.join(ROOT, 'tools', 'precompute_priors.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture
@@ -58,9 +49,10 @@ def _options(root, fastsam_weights, **pose):
     return ['--cfg-options'] + opts
 
 
-def test_precompute_resume_shard_stale(dataset, fastsam_weights, capsys):
+def test_precompute_resume_shard_stale(dataset, fastsam_weights, capsys,
+                                       load_tool):
     root, images = dataset
-    tool = _tool()
+    tool = load_tool('precompute_priors')
     opts = _options(root, fastsam_weights)
     tool.main([CONFIG, '--shard', '1/2', '--batch-size', '2'] + opts)
     written = sorted(os.listdir(root / 'priors'))
@@ -88,17 +80,21 @@ def test_precompute_resume_shard_stale(dataset, fastsam_weights, capsys):
     assert '0 already done, 3 to do' in capsys.readouterr().out
     assert load_priors(str(root / 'priors' / 'im0.npz'))[1][
         'settings']['pose']['conf'] == 0.02
-    with pytest.raises(SystemExit, match='--shard 2/2'):
+    with pytest.raises(SystemExit) as exit_:  # argparse: exit 2, named
         tool.main([CONFIG, '--shard', '2/2'] + opts)
+    assert exit_.value.code == 2
+    assert "--shard: want i/n with 0 <= i < n (e.g. 0/4), got '2/2'" in \
+        capsys.readouterr().err
 
 
 def test_precomputed_and_online_priors_agree(dataset, fastsam_weights,
-                                             make_stem):
+                                             make_stem, load_tool):
     """Same image, same random-weight models: the file drawn by
     LoadPoseAnnotations equals what the stem computes online."""
     root, images = dataset
-    _tool().main([CONFIG, '--splits', 'val'] +
-                 _options(root, fastsam_weights))
+    tool = load_tool('precompute_priors')
+    tool.main([CONFIG, '--splits', 'val'] +
+              _options(root, fastsam_weights))
     channels = ('mask', 'head', 'torso', 'upper_arm', 'lower_arm',
                 'upper_leg', 'lower_leg')
     img_path = str(root / 'JPEGImages' / 'im2.png')
