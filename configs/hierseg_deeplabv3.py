@@ -81,6 +81,7 @@ model = dict(
 # alone on its own loss first, built from the tree) is one hook away:
 #   custom_hooks = [dict(type='StagedUnfreezeHook', by='iter',
 #                        stage_length=2000, extra_trainable=['stem.fuse'])]
+#   model_wrapper_cfg = dict(find_unused_parameters=True)  # DDP, staged
 # (to fine-tune the encoder too: backbone frozen=False, 'backbone' in
 # extra_trainable).
 custom_hooks = []

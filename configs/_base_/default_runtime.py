@@ -8,13 +8,15 @@ env_cfg = dict(
     # tools/train.py and tools/test.py switch to gloo without CUDA
     dist_cfg=dict(backend='nccl'),
 )
-# Staged unfreezing (StagedUnfreezeHook) leaves whole branches without
-# gradients in some stages: DDP must look for unused parameters. Buffers are
-# not broadcast (MMEngine's default), so BN statistics of frozen modules
-# never change on any rank.
+# Joint training (the default) gives every trainable parameter a gradient,
+# so DDP does not search for unused ones. A config that adds the opt-in
+# StagedUnfreezeHook (whole branches without gradients in some stages) sets
+# model_wrapper_cfg = dict(find_unused_parameters=True). Buffers are not
+# broadcast (MMEngine's default), so BN statistics of frozen modules never
+# change on any rank.
 model_wrapper_cfg = dict(
     type='MMDistributedDataParallel',
-    find_unused_parameters=True,
+    find_unused_parameters=False,
     broadcast_buffers=False)
 
 # MLflow: SQLite store `<work_dir>/mlruns.db`, artifacts in

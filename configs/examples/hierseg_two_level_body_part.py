@@ -34,3 +34,5 @@ val_dataloader = dict(dataset=dict(hierarchy=hierarchy))
 test_dataloader = val_dataloader
 
 custom_hooks = [dict(type='StagedUnfreezeHook', by='iter', stage_length=2000)]
+# staged: whole branches get no gradient in some stages, DDP must know
+model_wrapper_cfg = dict(find_unused_parameters=True)

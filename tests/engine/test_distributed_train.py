@@ -49,7 +49,7 @@ def ddp_run(tmp_path_factory):
                    stage_length=2, checkpoint_interval=4)
     cfg['custom_imports']['imports'].append('tests.engine._dist_probe')
     cfg['custom_hooks'].append(dict(type='DistProbeHook', out_dir=probe_dir))
-    # as configs/_base_/default_runtime.py
+    # staged (stage_length=2): as a config that adds StagedUnfreezeHook
     cfg['model_wrapper_cfg'] = dict(
         type='MMDistributedDataParallel',
         find_unused_parameters=True,

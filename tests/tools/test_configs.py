@@ -54,15 +54,14 @@ def test_main_config_composes_and_its_stages_fit_the_model():
     assert cfg.val_evaluator.type == 'HierarchicalIoUMetric'
     assert cfg.default_hooks.checkpoint.save_best == 'mIoU_leaf'
     assert cfg.default_hooks.hierarchy_check.type == 'HierarchyCheckHook'
-    assert cfg.model_wrapper_cfg.find_unused_parameters is True
+    # joint training: DDP need not search for unused parameters
+    assert cfg.model_wrapper_cfg.find_unused_parameters is False
     mlflow = [b for b in cfg.visualizer.vis_backends
               if b['type'] == 'HierMLflowVisBackend']
     assert len(mlflow) == 1
     # joint training by default (the study's evidence); the staged schedule
-    # it documents is not spelled out either: the hook builds it from the tree
+    # (STAGED) is opt-in: it is checked against the real model below
     assert cfg.custom_hooks == []
-    assert 'custom_hooks = [dict(type=\'StagedUnfreezeHook\', by=\'iter\',' \
-        in open(MAIN).read()
     # build offline: no encoder weights, the pose model from its yaml
     model_cfg = copy.deepcopy(cfg.model)
     model_cfg.backbone.weights = None
