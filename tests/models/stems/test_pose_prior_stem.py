@@ -278,10 +278,11 @@ def test_missing_weights_offline_error(make_stem, monkeypatch, tmp_path):
     msg = str(err.value)
     assert "'yolov8n-pose.pt' not found locally" in msg
     assert "pose=dict(weights='/path/to/yolov8n-pose.pt'" in msg
-    # the default config names the downloadable models
+    # the default stem names the packaged pose model (found offline, see
+    # tests/priors/test_packaged_pose.py)
     from mmseg.registry import MODELS
-    with pytest.raises(FileNotFoundError, match="'yolov8n-pose.pt' not"):
-        MODELS.build(dict(type='PosePriorStem')).detector.pose_backend
+    assert MODELS.build(dict(type='PosePriorStem')).detector.pose_cfg[
+        'weights'] == 'yolo11n-pose.pt'
     with pytest.raises(FileNotFoundError, match='path does not exist'):
         make_stem(
             pose=dict(weights=str(tmp_path / 'no' / 'pose.pt')),
