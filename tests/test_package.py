@@ -34,6 +34,7 @@ def _run(code, env_extra=None):
                           timeout=300)
 
 
+@pytest.mark.slow
 def test_import_is_clean_and_offline():
     """`import mmhierseg` then `import mmseg.models` under mmcv-lite: no
     error, no warning on stderr, no network attempt, and no heavy optional
@@ -113,6 +114,7 @@ def test_revert_sync_batchnorm_works_with_placeholder():
     assert out[0].num_batches_tracked.item() == 1
 
 
+@pytest.mark.slow
 def test_custom_imports_registers_everything():
     """A fresh interpreter, a config with only custom_imports: every
     component is found by name in the mmseg scope."""

@@ -6,6 +6,7 @@ import os.path as osp
 
 import cv2
 import numpy as np
+import pytest
 
 from mmhierseg import ClassHierarchy
 from mmhierseg.datasets import PascalPartDataset
@@ -157,6 +158,7 @@ def test_cli_prints_shares(tmp_path, capsys, load_tool):
     assert len(os.listdir(tmp_path / 's' / 'SegmentationPart')) == 4
 
 
+@pytest.mark.slow
 def test_generator_not_on_runtime_import_path():
     """``import mmhierseg`` does not load the demo/test generator."""
     import subprocess

@@ -152,6 +152,7 @@ def test_example_config_inherits_mmseg_and_runs_in_a_runner(tmp_path):
     assert all(0 <= metrics[k] <= 100 for k in ('mIoU0', 'mIoU1', 'mIoU2'))
 
 
+@pytest.mark.slow
 def test_example_config_tta_as_tools_test_does_it(tmp_path):
     """`tools/test.py --tta`: the config's tta_pipeline (6 scales x flip)
     and tta_model wrap the segmentor; every level stays consistent."""
