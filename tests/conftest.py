@@ -1,4 +1,5 @@
-"""Test-session setup: offline environment and the network guard."""
+"""Test-session setup: offline environment, what the tools set up
+(:func:`~mmhierseg.utils.register_all_modules`) and the network guard."""
 import os
 import sys
 import tempfile
@@ -9,12 +10,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
+from mmhierseg.utils import register_all_modules  # noqa: E402
 from mmhierseg.utils.offline import set_offline_env  # noqa: E402
 
 # ultralytics' settings in a private (0o700) folder of this session, removed
 # at exit: a fixed shared path would let another user pick the weights
 _YOLO_CONFIG = tempfile.TemporaryDirectory(prefix='mmhierseg_test_yolo_')
 set_offline_env(_YOLO_CONFIG.name)
+# what every tool sets up (torch's allow-list for MMEngine checkpoints...);
+# the scope stays unset, as in a fresh process
+register_all_modules(init_default_scope=False)
 # never even try to download pose/FastSAM weights in tests (the guard below
 # would refuse the connection anyway)
 os.environ.setdefault('MMHIERSEG_OFFLINE', '1')

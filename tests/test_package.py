@@ -152,8 +152,9 @@ def test_custom_imports_registers_everything():
 def test_mmengine_checkpoint_objects_load_with_weights_only(tmp_path):
     """What MMEngine puts in a checkpoint (HistoryBuffer with numpy arrays,
     numpy scalars) loads with torch's default restricted unpickler once
-    mmhierseg is imported, and arbitrary objects are still refused."""
-    import mmhierseg  # noqa: F401
+    register_all_modules() ran, and arbitrary objects are still refused."""
+    from mmhierseg.utils import register_all_modules
+    register_all_modules(init_default_scope=False)  # as conftest does
     from mmengine.logging import HistoryBuffer, MessageHub
     hub = MessageHub.get_instance('ckpt_test')
     hub.update_scalar('train/loss', 0.5)

@@ -63,12 +63,13 @@ def main(argv=None):
                                      prepare_study_data, resolve_config)
     from mmhierseg.benchmark.prior import (online_prior_cfg,
                                            random_prior_weights)
-    from mmhierseg.utils import set_offline_env
+    from mmhierseg.utils import register_all_modules, set_offline_env
     if args.batch < 2 or args.reps < 1 or args.warmup < 0:
         parser.error('--batch must be >= 2 (batch norm), --reps >= 1, --warmup >= 0')
     if args.device.startswith('cuda') and not torch.cuda.is_available():
         parser.error('--device cuda but torch sees no CUDA device')
     set_offline_env()
+    register_all_modules()
     init_default_scope('mmseg')
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -96,8 +96,9 @@ def signal(args):
 
 def main(argv=None):
     args = parse_args(argv)
-    from mmhierseg.utils import set_offline_env
+    from mmhierseg.utils import register_all_modules, set_offline_env
     set_offline_env()
+    register_all_modules()
     return dict(cost=cost, signal=signal)[args.mode](args)
 
 

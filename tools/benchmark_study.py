@@ -53,6 +53,8 @@ def main(argv=None):
                                      format_curve,
                                      format_table, prepare_study_data,
                                      resolve_config, run_study, summarize)
+    from mmhierseg.utils import register_all_modules
+    register_all_modules()
     try:
         configs = [resolve_config(c) for c in args.configs]
         settings = StudySettings(args.iters, args.data_root,

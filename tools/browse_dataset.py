@@ -17,7 +17,7 @@ import argparse
 import sys
 
 from mmhierseg.datasets import LAYOUTS, ORIENTATIONS
-from mmhierseg.utils import set_offline_env
+from mmhierseg.utils import register_all_modules, set_offline_env
 
 
 def main(argv=None) -> int:
@@ -50,6 +50,7 @@ def main(argv=None) -> int:
                         help='config source: apply the full pipeline')
     args = parser.parse_args(argv)
     set_offline_env()
+    register_all_modules()
     from mmhierseg.datasets.browse import browse_dataset
     files = browse_dataset(**vars(args))
     print(f'wrote {len(files)} file(s) to {args.out_dir}')

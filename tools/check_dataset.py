@@ -18,7 +18,7 @@ import sys
 
 from mmhierseg.datasets import LAYOUTS, ORIENTATIONS, check_dataset
 from mmhierseg.engine.cli import SplitFilesAction
-from mmhierseg.utils import set_offline_env
+from mmhierseg.utils import register_all_modules, set_offline_env
 
 
 def main(argv=None) -> int:
@@ -56,6 +56,7 @@ def main(argv=None) -> int:
                         help='show a progress bar')
     args = parser.parse_args(argv)
     set_offline_env()
+    register_all_modules()
     report = check_dataset(**vars(args))
     print(report.format())
     return 0 if report.ok else 1

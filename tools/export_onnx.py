@@ -26,11 +26,11 @@ _ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from mmhierseg.utils import set_offline_env  # noqa: E402
+from mmhierseg.utils import register_all_modules, set_offline_env  # noqa: E402
 
 set_offline_env()
 
-import mmhierseg  # noqa: E402,F401
+register_all_modules()
 
 
 def parse_args(argv=None):

@@ -16,7 +16,7 @@ import os.path as osp
 import sys
 
 from mmhierseg.datasets import LAYOUTS
-from mmhierseg.utils import set_offline_env
+from mmhierseg.utils import register_all_modules, set_offline_env
 
 
 def main(argv=None) -> int:
@@ -77,6 +77,7 @@ def main(argv=None) -> int:
         kwargs['prior_degrade'] = dict(
             zip(('jitter', 'drop', 'miss'), kwargs['prior_degrade']))
     set_offline_env()
+    register_all_modules()
     from mmhierseg.testing.synthetic import make_synthetic_dataset
     make_synthetic_dataset(**kwargs, verbose=True)
     return 0

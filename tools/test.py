@@ -24,7 +24,7 @@ from mmengine.runner import Runner
 from mmhierseg.engine.cli import add_common_args, load_config, run_tool
 from mmhierseg.evaluation import level_summary_table
 from mmhierseg.hierarchy import ClassHierarchy
-from mmhierseg.utils import preflight, set_offline_env
+from mmhierseg.utils import preflight, register_all_modules, set_offline_env
 
 
 def parse_args(argv=None):
@@ -153,6 +153,7 @@ def main(argv=None):
         dict: The metrics.
     """
     set_offline_env()
+    register_all_modules()
     args = parse_args(argv)
     runner = Runner.from_cfg(preflight(build_cfg(args), 'test'))
     metrics = runner.test()

@@ -21,7 +21,7 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from mmhierseg.engine.cli import add_common_args, load_config, run_tool
-from mmhierseg.utils import preflight, set_offline_env
+from mmhierseg.utils import preflight, register_all_modules, set_offline_env
 from mmhierseg.utils.checkpoint import find_checkpoint
 
 
@@ -109,6 +109,7 @@ def main(argv=None):
         Runner: The runner after training.
     """
     set_offline_env()
+    register_all_modules()
     cfg = build_cfg(parse_args(argv))
     preflight(cfg, 'train')  # every missing input in one message
     runner = Runner.from_cfg(cfg)

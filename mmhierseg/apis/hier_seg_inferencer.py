@@ -14,6 +14,7 @@ from mmengine.utils import ProgressBar
 from mmseg.apis import MMSegInferencer
 
 from ..hierarchy import ClassHierarchy
+from ..utils.checkpoint import register_checkpoint_safe_globals
 from ..visualization import HierSegLocalVisualizer
 from .inputs import expand_inputs, read_input
 from .work_dir import resolve_work_dir
@@ -54,6 +55,7 @@ class HierSegInferencer(MMSegInferencer):
             raise FileNotFoundError(f'config {model} does not exist')
         if weights is not None and not osp.isfile(weights):
             raise FileNotFoundError(f'checkpoint {weights} does not exist')
+        register_checkpoint_safe_globals()  # torch >= 2.6: weights_only
         super().__init__(model=model, weights=weights, device=device)
         self.show_progress = show_progress
         self.visualizer.dataset_meta = self.model.dataset_meta

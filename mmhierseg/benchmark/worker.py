@@ -14,9 +14,10 @@ def main(argv=None) -> None:
     config, seed, settings = argv or sys.argv[1:]
     import torch
 
-    from mmhierseg.utils import set_offline_env
+    from mmhierseg.utils import register_all_modules, set_offline_env
     from .study import StudySettings, _name, run_key, train_one
     set_offline_env()
+    register_all_modules()
     settings = StudySettings(**json.loads(settings))
     if settings['threads']:
         torch.set_num_threads(settings['threads'])

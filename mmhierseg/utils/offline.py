@@ -80,8 +80,8 @@ def set_offline_env(config_dir: Optional[str] = None) -> None:
     Only variables the user has not set are changed (``os.environ.setdefault``),
     so a user can still opt back in. Called by every script in ``tools/`` and
     by the test suite; importing :mod:`mmhierseg` itself opens no connection
-    and changes nothing. The folder ``YOLO_CONFIG_DIR`` names (the user's or
-    the default) must be private (:func:`private_dir`).
+    and sets no environment variable. The folder ``YOLO_CONFIG_DIR`` names
+    (the user's or the default) must be private (:func:`private_dir`).
 
     Args:
         config_dir (str, optional): Folder for ultralytics' settings

@@ -176,7 +176,8 @@ def test_mlflow_logs_config_and_best_checkpoint(resumed):
 
 def test_checkpoint_loads_with_torch_safe_loader(resumed):
     """torch >= 2.6 loads with weights_only=True by default; MMEngine's
-    checkpoint classes are allow-listed by `import mmhierseg`."""
+    checkpoint classes are allow-listed by `register_all_modules()` (the
+    tools and conftest call it)."""
     ckpt = torch.load(osp.join(resumed['work_dir'], 'iter_4.pth'))
     assert ckpt['meta']['iter'] == 4
     assert 'message_hub' in ckpt and 'optimizer' in ckpt

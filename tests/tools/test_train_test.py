@@ -5,6 +5,7 @@ import os.path as osp
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -178,8 +179,9 @@ def _files(folder):
 def test_train_cli_resume_in_moved_work_dir(trained, tmp_path):
     """Issue 9 case 3: after `mv old new`, `--work-dir new --resume` finds
     the checkpoint in `new` although `last_checkpoint` names the old path,
-    continues the same MLflow run, and writes its artifacts inside `new`
-    (the store recorded absolute URIs elsewhere)."""
+    continues the same MLflow run, and writes its artifacts inside `new`,
+    next to the earlier ones: MLflow keeps the absolute URI it recorded
+    (elsewhere), the run's tag `mmhierseg.artifacts` names the folder."""
     old, new = str(tmp_path / 'old'), str(tmp_path / 'new')
     shutil.copytree(trained['work_dir'], old)
     with open(osp.join(old, 'last_checkpoint'), 'w') as f:
@@ -191,6 +193,10 @@ def test_train_cli_resume_in_moved_work_dir(trained, tmp_path):
     runs = mlflow.MlflowClient(store).search_runs(
         [before.info.experiment_id])
     elsewhere = _files(osp.join(trained['work_dir'], 'mlartifacts'))
+    rel = before.info.artifact_uri.rsplit('/mlartifacts/', 1)[1]
+    folder = osp.join(new, 'mlartifacts', *rel.split('/'))
+    earlier = _files(folder)
+    assert 'config.py' in earlier  # moved with the work dir
 
     proc = _run('train.py', trained['cfg'], '--work-dir', new, '--resume',
                 '--cfg-options', 'train_cfg.max_iters=6',
@@ -198,6 +204,7 @@ def test_train_cli_resume_in_moved_work_dir(trained, tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     log = proc.stdout + proc.stderr
     assert f'--resume: resuming from {osp.join(new, "iter_4.pth")}' in log
+    assert f'the work dir moved; run {before.info.run_id}' in log
     assert 'iter_6.pth' in os.listdir(new)
     client, after = _mlflow_run(new)
     assert client.tracking_uri == store
@@ -206,12 +213,16 @@ def test_train_cli_resume_in_moved_work_dir(trained, tmp_path):
     assert len(client.search_runs([after.info.experiment_id])) == len(runs)
     assert 6 in {m.step for m in client.get_metric_history(
         after.info.run_id, 'mIoU2')}
-    # artifacts inside `new`, old ones included; nothing written elsewhere
-    prefix = 'file://' + osp.join(new, 'mlartifacts') + '/'
-    assert after.info.artifact_uri.startswith(prefix)
-    artifacts = [f.path for f in client.list_artifacts(after.info.run_id)]
-    assert 'config.py' in artifacts
-    assert any(f.startswith('config_resume_') for f in artifacts)
+    # artifacts inside `new`, old ones kept; nothing written elsewhere
+    tag = after.data.tags['mmhierseg.artifacts']
+    assert tag == Path(folder).as_uri()
+    listed = [osp.basename(f.path) for f in mlflow.artifacts.list_artifacts(
+        artifact_uri=tag)]
+    assert 'config.py' in listed
+    resumes = [f for f in listed if f.startswith('config_resume_')]
+    assert len(resumes) == len(
+        [f for f in earlier if f.startswith('config_resume_')]) + 1
+    assert set(earlier) < set(_files(folder))
     assert not osp.exists(old)
     assert _files(osp.join(trained['work_dir'], 'mlartifacts')) == elsewhere
 

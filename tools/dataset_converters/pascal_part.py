@@ -22,7 +22,7 @@ import sys
 
 from mmhierseg.datasets import LAYOUTS, convert_pascal_part
 from mmhierseg.engine.cli import SplitFilesAction
-from mmhierseg.utils import set_offline_env
+from mmhierseg.utils import register_all_modules, set_offline_env
 
 
 def main(argv=None) -> int:
@@ -60,6 +60,7 @@ def main(argv=None) -> int:
                         action='store_false')
     args = parser.parse_args(argv)
     set_offline_env()
+    register_all_modules()
     summary = convert_pascal_part(**vars(args))
     print(f"converted {summary['num_images']} images with "
           f"{summary['num_people']} people to {summary['out_dir']} "
