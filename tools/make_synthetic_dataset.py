@@ -53,6 +53,11 @@ def main(argv=None) -> int:
         '(std, fraction of the person box diagonal), share of dropped '
         'joints, share of missed people')
     parser.add_argument(
+        '--prior-mask', default='oracle', choices=('oracle', 'keypoints'),
+        help="the priors' person mask: oracle (the true one, as a perfect "
+        'FastSAM) or keypoints (drawn from the keypoints, as the offline '
+        'pipeline without FastSAM weights does; default: oracle)')
+    parser.add_argument(
         '--overwrite', action='store_true',
         help='write into a folder that is not empty (files with the '
         'generated names, split files included, are replaced)')

@@ -8,6 +8,8 @@ from .files import (PRECOMPUTE_HINT, PersonPriors, draw_priors, load_priors,
 from .mmpose_pose import MMPoseBackend
 from .model_store import (clear_model_cache, download_allowed,
                           resolve_ultralytics_weights)
+from .person_mask import (KEYPOINT_MASK, is_keypoint_mask,
+                          keypoint_person_mask, mask_maker)
 from .pose_backend import (POSE_BACKENDS, BasePoseBackend, PoseResult,
                            build_pose_backend)
 from .rendering import (COCO_FLIP_INDICES, COCO_KEYPOINTS,
@@ -24,5 +26,6 @@ __all__ = [
     'PoseResult', 'build_pose_backend', 'COCO_FLIP_INDICES', 'COCO_KEYPOINTS',
     'DEFAULT_PART_WIDTHS', 'PART_CHANNELS', 'PRIOR_CHANNELS',
     'render_part_priors', 'StalePriorsError', 'check_source', 'prior_source',
-    'UltralyticsPoseBackend'
+    'UltralyticsPoseBackend', 'KEYPOINT_MASK', 'is_keypoint_mask',
+    'keypoint_person_mask', 'mask_maker'
 ]

@@ -6,6 +6,7 @@ import torch
 
 from .fastsam import FastSAMSegmenter
 from .files import PersonPriors
+from .person_mask import is_keypoint_mask, keypoint_person_mask, mask_maker
 from .pose_backend import (POSE_BACKENDS, BasePoseBackend, PoseResult,
                            build_pose_backend)
 from .rendering import visible_keypoints
@@ -31,9 +32,11 @@ def clip_boxes_xyxy(boxes: np.ndarray, height: int, width: int) -> np.ndarray:
 
 
 class PriorDetector:
-    """Runs the pose model on a batch, then FastSAM prompted with the
-    people found; used by :class:`PosePriorStem` (online) and
-    ``tools/precompute_priors.py`` (offline), so both find the same people.
+    """Runs the pose model on a batch, then makes the people's mask:
+    FastSAM prompted with the people found, or, without FastSAM weights,
+    the mask drawn from their keypoints (:mod:`.person_mask`). Used by
+    :class:`PosePriorStem` (online) and ``tools/precompute_priors.py``
+    (offline), so both find the same people.
 
     The models are loaded on first use (once per process, see
     :mod:`~mmhierseg.priors.model_store`): a stem fed precomputed
@@ -41,18 +44,26 @@ class PriorDetector:
 
     Args:
         pose (dict): Pose backend config (``backend`` plus its arguments;
-            ``kpt_thr`` is used for FastSAM's point prompts).
-        sam (dict, optional): FastSAM config; None: no person mask.
+            ``kpt_thr`` is used for FastSAM's point prompts and the
+            keypoint masks).
+        sam (dict, optional): FastSAM config, or
+            :data:`~mmhierseg.priors.person_mask.KEYPOINT_MASK`; None
+            draws the masks from the keypoints.
+        mask (bool, optional): Make person masks; None: when ``sam`` is
+            given.
     """
 
-    def __init__(self, pose: dict, sam: Optional[dict] = None) -> None:
+    def __init__(self, pose: dict, sam: Optional[dict] = None,
+                 mask: Optional[bool] = None) -> None:
         self.pose_cfg = dict(pose)
         backend = self.pose_cfg.get('backend', 'ultralytics')
         if POSE_BACKENDS.get(backend) is None:
             raise KeyError(f'unknown pose backend {backend!r}; available: '
                            f'{sorted(POSE_BACKENDS.module_dict)}')
         self.kpt_thr = float(self.pose_cfg.get('kpt_thr', 0.5))
+        self.mask = sam is not None if mask is None else bool(mask)
         self.sam_cfg = None if sam is None else dict(sam)
+        self._mask_maker: Optional[dict] = None
         self._pose: Optional[BasePoseBackend] = None
         self._segmenter: Optional[FastSAMSegmenter] = None
 
@@ -68,10 +79,20 @@ class PriorDetector:
         self._pose = backend
 
     @property
+    def mask_maker(self) -> Optional[dict]:
+        """What makes the masks (:func:`mask_maker`, resolved on first use):
+        None without masks, a FastSAM config or the keypoint settings."""
+        if self.mask and self._mask_maker is None:
+            self._mask_maker = mask_maker(('mask', ), self.sam_cfg)
+        return self._mask_maker
+
+    @property
     def segmenter(self) -> Optional[FastSAMSegmenter]:
-        """FastSAM (built on first use), None without ``sam``."""
-        if self._segmenter is None and self.sam_cfg is not None:
-            self._segmenter = FastSAMSegmenter(**self.sam_cfg)
+        """FastSAM (built on first use); None when the masks are drawn from
+        the keypoints, or without masks."""
+        maker = self.mask_maker
+        if self._segmenter is None and maker and not is_keypoint_mask(maker):
+            self._segmenter = FastSAMSegmenter(**maker)
         return self._segmenter
 
     def __deepcopy__(self, memo):
@@ -123,7 +144,13 @@ class PriorDetector:
         status = ['' if len(p.boxes) else 'empty' for p in people]
         masks = [None] * n
         found = [i for i in range(n) if not status[i]]
-        if self.sam_cfg is not None and found:
+        maker = self.mask_maker
+        if is_keypoint_mask(maker):
+            for i in found:
+                masks[i] = keypoint_person_mask(
+                    people[i].keypoints, people[i].scores, people[i].boxes,
+                    *sizes[i], self.kpt_thr, maker['grow'])
+        elif maker is not None and found:
             with torch.autocast(device_type=device.type, enabled=False):
                 seg, errors = self.segmenter.segment(
                     [images[i] for i in found],
@@ -139,7 +166,7 @@ class PriorDetector:
             if status[i] == 'error':
                 out.append(None)
             elif status[i]:
-                out.append(PersonPriors.empty(h, w, self.sam_cfg is not None))
+                out.append(PersonPriors.empty(h, w, self.mask))
             else:
                 out.append(
                     PersonPriors(people[i].boxes, people[i].keypoints,

