@@ -1,6 +1,7 @@
 # Hierarchical human-part segmentation on Pascal-part (the full model):
 #   pose prior stem (YOLO11n-pose keypoints + FastSAM person mask -> prior
-#   maps -> 1x1 fusion conv) -> frozen SMP ResNet34 encoder (ImageNet,
+#   maps -> 1x1 fusion conv; without FastSAM weights the person mask is
+#   drawn from the keypoints, with a warning: mmhierseg/priors/person_mask.py) -> frozen SMP ResNet34 encoder (ImageNet,
 #   output stride 8) -> three ASPP decoders (body 2 / half 3 / part 7
 #   classes) -> per-level cross-entropy, weighted 0.34 / 0.25 / 0.4,
 #   all levels trained jointly (see custom_hooks below for why).
@@ -15,10 +16,12 @@
 #       work_dirs/hierseg_deeplabv3/best_mIoU_leaf_iter_*.pth --json-out m.json
 #   bash tools/dist_train.sh configs/hierseg_deeplabv3.py 4
 # Training refuses to start when priors are missing or were made by other
-# weights/settings than model.stem's. Own keypoints (COCO format):
+# weights/settings than model.stem's. Own keypoints (a COCO keypoint
+# annotation file whose `images` name the JPEGImages files):
 #   python tools/dataset_converters/coco_keypoints_to_priors.py ANN.json \
-#       data/Pascal-part/JPEGImages --out data/Pascal-part/priors
-# (then set any_source=True in `load_priors` below). tools/infer.py on new
+#       --out data/Pascal-part/priors
+# (a pose model's COCO results file: RESULTS.json --images ANN.json --out
+# ...; then set any_source=True in `load_priors` below). tools/infer.py on new
 # photos computes the priors online, with the same drawing code.
 #
 # Weights: `yolo11n-pose.pt` (ultralytics' YOLO11n-pose, AGPL-3.0) ships in
@@ -78,9 +81,10 @@ model = dict(
 
 # Every branch and the stem's fusion conv train jointly from the first step
 # on the loss's level_weights; the encoder stays frozen
-# (model.backbone.frozen=True). Joint by evidence: in the 5-seed study at an
-# equal budget (README "Performance") the staged schedule lost 3.7-9.5 mIoU per
-# level to joint training. The original staged schedule (each level's branch
+# (model.backbone.frozen=True). Joint by evidence: in the 5-seed design study
+# at an equal budget of 300 iterations (configs/studies/design/README.md,
+# consistent decoding) the staged schedules lost 3.7-9.5 mIoU per level to
+# full-width joint training (`staged_short` 3.7-4.1, `staged` 8.0-9.5). The original staged schedule (each level's branch
 # alone on its own loss first, built from the tree) is one hook away:
 #   custom_hooks = [dict(type='StagedUnfreezeHook', by='iter',
 #                        stage_length=2000, extra_trainable=['stem.fuse'])]

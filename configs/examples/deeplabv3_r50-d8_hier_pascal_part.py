@@ -1,7 +1,9 @@
 # mmseg's own DeepLabV3 R50-D8 (VOC 512x512, 40k) config, unmodified, with
 # the hierarchical segmentor, head, loss and the Pascal-part dataset swapped
-# in. Everything not overridden here (ResNetV1c-50-D8 backbone, schedule,
-# runtime, pipelines' augmentation) is mmseg's.
+# in. Everything not overridden here (ResNetV1c-50-D8 backbone, data
+# preprocessor, schedule, runtime) is mmseg's; the pipelines below repeat
+# mmseg's augmentation with the hierarchical loading transforms (without
+# mmseg's Pad: the data preprocessor pads to the crop size).
 _base_ = ['mmseg::deeplabv3/deeplabv3_r50-d8_4xb4-40k_voc12aug-512x512.py']
 custom_imports = dict(imports=['mmhierseg'], allow_failed_imports=False)
 

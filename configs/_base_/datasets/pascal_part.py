@@ -49,8 +49,8 @@ train_dataloader = dict(
         image_orientation=image_orientation,
         ann_file='train_id.txt',
         pipeline=train_pipeline))
-# Every dataset checks its masks (dtype, size, values; check_masks=True)
-# when it is built: a bad validation mask stops training before the first
+# Every dataset checks its masks (dtype, rank, size, values: check_masks,
+# on by default) when it is built: a bad validation mask stops training before the first
 # iteration, not at the first validation.
 val_dataloader = dict(
     train_dataloader,

@@ -1,7 +1,7 @@
 # Synthetic Pascal-part look-alike for CPU demos and smoke training, in
 # exactly the Pascal-part layout, so everything but the root and the image
-# scale is inherited from pascal_part.py. Generate it first (about 20-30 s
-# for 1,000 images on one core):
+# scale is inherited from pascal_part.py. Generate it first (1,000 images
+# take under a minute on one core):
 #   python tools/make_synthetic_dataset.py data/synthetic_pascal_part \
 #       --num-train 800 --num-val 200
 # Small images and crops (256) keep CPU training cheap.

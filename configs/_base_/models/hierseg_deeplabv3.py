@@ -41,10 +41,10 @@ model = dict(
         type='HierarchicalDecodeHead',
         # 'separate' (one decoder per level) with the coarse levels'
         # decoders at a quarter of the leaf decoder's channels, chosen by
-        # evidence (demo recipe, 300 iterations, 5 seeds; README
-        # "Performance"): it beats the flat twin on every level beyond 2 SE,
-        # as the full-width 'separate' does, at 1.3x instead of 2.1x the
-        # plain train step. 'shared' (one trunk, a 1x1 classifier per level)
+        # evidence (demo recipe, 300 iterations, 5 seeds;
+        # configs/studies/design/README.md): it beats the flat twin on every
+        # level beyond 2 SE, as the full-width 'separate' does, at 1.3x
+        # instead of 2.1x the plain train step (docs/BENCHMARKS.md). 'shared' (one trunk, a 1x1 classifier per level)
         # and 'marginal' cost what the plain model costs but lose mIoU2 to
         # the flat twin. Scale coarse_channels with decoder.channels.
         layout='separate',

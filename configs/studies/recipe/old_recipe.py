@@ -1,9 +1,9 @@
 # The demo's recipe before the pretrained encoder, for the seed study of
-# tools/benchmark_study.py (next to staged.py, the demo's model and
-# schedule): the demo config with a
-# random-init ResNet18 encoder (four stages, output stride 16) that trains,
+# tools/benchmark_study.py (next to design/staged.py, which it inherits: the
+# demo with full-width decoders and the staged schedule the demo had then):
+# a random-init ResNet18 encoder (four stages, output stride 16) that trains,
 # ImageNet mean/std, and the decoders' input channels to match; everything
-# else (decoders, staged schedule, data, budget) is the demo's.
+# else (decoders, staged schedule, data, budget) is design/staged.py's.
 _base_ = '../design/staged.py'
 model = dict(
     data_preprocessor=dict(
