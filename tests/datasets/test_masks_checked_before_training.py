@@ -11,6 +11,7 @@ from mmhierseg.datasets import InvalidLabelMapError
 from tests.engine._tiny import make_tiny_pascal_part, tiny_cfg
 
 
+@pytest.mark.slow  # a real runner
 def test_bad_validation_masks_fail_before_the_first_iteration(tmp_path):
     data = make_tiny_pascal_part(str(tmp_path / 'data'), n_train=4,
                                  n_val=3)

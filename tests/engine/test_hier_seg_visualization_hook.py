@@ -30,6 +30,7 @@ def _tag_last_val_image(root):
     return img_id
 
 
+@pytest.mark.slow  # a real runner
 @pytest.mark.parametrize('policy,expected_hw', [('raw', (32, 48)),
                                                 ('exif', (48, 32))])
 def test_show_dir_images_follow_dataset_policy(tmp_path, monkeypatch, policy,

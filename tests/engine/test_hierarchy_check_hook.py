@@ -21,6 +21,7 @@ def _cfg(work_dir, data, model_tree):
     return cfg
 
 
+@pytest.mark.slow  # a real runner
 def test_model_tree_differing_from_dataset_tree_fails_before_training(
         tiny_data, tmp_path):
     # same classes and levels, another leaf id order: trains and scores

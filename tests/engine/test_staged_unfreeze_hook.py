@@ -261,6 +261,7 @@ def test_model_without_hierarchical_head_is_refused():
         StagedUnfreezeHook().before_train(runner)
 
 
+@pytest.mark.slow  # real runners
 def test_wrong_config_fails_at_runner_start_before_training(
         tiny_data, tmp_path):
     """Through the runner: the error comes before any iteration runs."""
