@@ -76,6 +76,30 @@ def load_tool():
 
 
 @pytest.fixture(scope='session')
+def mlflow_store(tmp_path_factory):
+    """``mlflow_store(work_dir)``: put an empty MLflow SQLite store, tables
+    made, at ``<work_dir>/mlruns.db`` (where ``HierMLflowVisBackend`` keeps
+    its store) and return ``work_dir``. MLflow's schema migrations run once
+    per session, for the template, instead of once per store (seconds
+    each); the backend then opens the store as in a work dir it has used
+    before."""
+    import shutil
+
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+    folder = tmp_path_factory.mktemp('mlflow_template')
+    template = str(folder / 'mlruns.db')
+    SqlAlchemyStore('sqlite:///' + template,
+                    str(folder / 'mlartifacts')).engine.dispose()
+
+    def seed(work_dir):
+        os.makedirs(work_dir, exist_ok=True)
+        shutil.copyfile(template, os.path.join(work_dir, 'mlruns.db'))
+        return work_dir
+
+    return seed
+
+
+@pytest.fixture(scope='session')
 def tiny_data(tmp_path_factory):
     """A tiny synthetic Pascal-part set (4 train / 2 val images, oracle and
     degraded priors), made once per session; tests must not write into it

@@ -33,10 +33,10 @@ def _client(work_dir):
     return client, client.get_run(info['run_id'])
 
 
-def test_config_with_dict_leaves_is_logged(tmp_path):
+def test_config_with_dict_leaves_is_logged(tmp_path, mlflow_store):
     """Case 1: ``leaves={0: 'background', ...}`` (the documented form)
     used to raise TypeError in add_config."""
-    work_dir = str(tmp_path / 'w')
+    work_dir = mlflow_store(str(tmp_path / 'w'))
     backend = HierMLflowVisBackend(save_dir=work_dir + '/ts/vis_data')
     backend.add_config(
         Config(dict(work_dir=work_dir,
@@ -49,12 +49,12 @@ def test_config_with_dict_leaves_is_logged(tmp_path):
     assert run.info.status == 'FINISHED'
 
 
-def test_each_work_dir_gets_its_own_store(tmp_path):
+def test_each_work_dir_gets_its_own_store(tmp_path, mlflow_store):
     """A second backend in the process logs to its own work dir, not to the
     store of the first (``mlflow.set_tracking_uri`` exports
     ``MLFLOW_TRACKING_URI``, which reads as the user's choice)."""
     for name in ('a', 'b'):
-        work_dir = str(tmp_path / name)
+        work_dir = mlflow_store(str(tmp_path / name))
         backend = HierMLflowVisBackend(save_dir=work_dir + '/ts/vis_data')
         backend.add_config(Config(dict(work_dir=work_dir)))
         backend.close()
