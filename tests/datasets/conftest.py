@@ -1,4 +1,5 @@
-"""Fixtures for the dataset tests: small datasets written to tmp dirs."""
+"""Fixtures for the dataset tests (the shared synthetic set is
+``tests/conftest.py``'s ``tiny_data``)."""
 import pytest
 
 import mmhierseg  # noqa: F401  (registers components; before mmseg.models)
@@ -10,12 +11,3 @@ def _mmseg_scope():
     from mmengine.registry import init_default_scope
     init_default_scope('mmseg')
     yield
-
-
-@pytest.fixture(scope='session')
-def synthetic_root(tmp_path_factory):
-    """A small synthetic Pascal-part dataset (10 train, 4 val), read-only."""
-    from mmhierseg.testing.synthetic import make_synthetic_dataset
-    root = tmp_path_factory.mktemp('synthetic') / 'Pascal-part'
-    info = make_synthetic_dataset(str(root), num_train=10, num_val=4, seed=3)
-    return root, info

@@ -4,6 +4,7 @@ import os.path as osp
 import runpy
 import shutil
 import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -114,12 +115,12 @@ def test_cli_main_exit_codes(tmp_path, capsys, load_tool):
     assert str(root / 'JPEGImages' / 'd.jpg') in out
 
 
-def test_cli_script_exits_nonzero_on_broken_dataset(tmp_path, synthetic_root,
+def test_cli_script_exits_nonzero_on_broken_dataset(tmp_path, tiny_data,
                                                     monkeypatch, capsys):
     """Runs the script as ``__main__`` (what ``python tools/check_dataset.py``
     does, without paying for a second interpreter start)."""
     root = tmp_path / 'copy'
-    shutil.copytree(synthetic_root[0], root)
+    shutil.copytree(tiny_data, root)
     broken = root / 'gt_masks' / 'synth_000002.npy'
     np.save(broken, np.load(broken).astype(np.float32))
     script = osp.join(ROOT, 'tools', 'check_dataset.py')
@@ -130,7 +131,7 @@ def test_cli_script_exits_nonzero_on_broken_dataset(tmp_path, synthetic_root,
     out = capsys.readouterr().out
     assert str(broken) in out and 'float32' in out
     assert 'level 0 (body)' in out and '1 problem(s)' in out
-    shutil.copy(synthetic_root[0] / 'gt_masks' / 'synth_000002.npy', broken)
+    shutil.copy(osp.join(tiny_data, 'gt_masks', 'synth_000002.npy'), broken)
     with pytest.raises(SystemExit) as exc:
         runpy.run_path(script, run_name='__main__')
     assert exc.value.code == 0
@@ -157,16 +158,16 @@ def test_person_part_layout_check(tmp_path):
     assert "y.png is a 'RGB' image" in report.problems[0]
 
 
-def test_browse_dataset_root_and_config(tmp_path, synthetic_root, load_tool):
-    root, _ = synthetic_root
+def test_browse_dataset_root_and_config(tmp_path, tiny_data, load_tool):
+    root = Path(tiny_data)
     tool = load_tool('browse_dataset')
     out = tmp_path / 'browse'
     assert tool.main([str(root), '--output-dir', str(out), '--num', '3',
-                      '--split', 'val']) == 0
+                      '--split', 'train']) == 0
     files = sorted(os.listdir(out))
-    assert files == [f'{k:04d}_synth_{10 + k:06d}.png' for k in range(3)]
+    assert files == [f'{k:04d}_synth_{k:06d}.png' for k in range(3)]
     canvas = cv2.imread(str(out / files[0]))
-    mask = np.load(root / 'gt_masks' / 'synth_000010.npy')
+    mask = np.load(root / 'gt_masks' / 'synth_000000.npy')
     h, w = mask.shape
     assert canvas.shape[1] == 4 * w + 3 * 4  # image + 3 levels
     assert canvas.shape[0] > h  # legends below

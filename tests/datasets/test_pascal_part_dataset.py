@@ -320,8 +320,7 @@ def test_pipelines_get_tree_and_orientation_from_the_dataset(tmp_path):
     ('synthetic_pascal_part', 'pascal_part'),
     ('pascal_person_part', 'person_part'),
 ])
-def test_dataset_configs_build_and_run(tmp_path, synthetic_root, name,
-                                       layout):
+def test_dataset_configs_build_and_run(tmp_path, tiny_data, name, layout):
     cfg = Config.fromfile(
         osp.join(ROOT, 'configs', '_base_', 'datasets', name + '.py'))
     assert cfg.val_evaluator == dict(type='HierarchicalIoUMetric')
@@ -331,7 +330,7 @@ def test_dataset_configs_build_and_run(tmp_path, synthetic_root, name,
     assert types[2:] == ['RandomResize', 'RandomCrop', 'RandomFlip',
                          'PhotoMetricDistortion', 'PackSegInputs']
     if layout == 'pascal_part':
-        root = str(synthetic_root[0])
+        root = tiny_data
     else:
         _write_person_part(tmp_path)
         root = str(tmp_path)

@@ -13,6 +13,15 @@ from mmhierseg.datasets import PascalPartDataset
 from mmhierseg.testing.synthetic import make_synthetic_dataset, render_sample
 
 
+@pytest.fixture(scope='module')
+def synthetic_root(tmp_path_factory):
+    """What the generator writes and returns (10 train, 4 val), read-only;
+    the tests that only need a synthetic set use ``tiny_data``."""
+    root = tmp_path_factory.mktemp('synthetic') / 'Pascal-part'
+    info = make_synthetic_dataset(str(root), num_train=10, num_val=4, seed=3)
+    return root, info
+
+
 def _digest(folder):
     h = hashlib.sha256()
     for f in sorted(os.listdir(folder)):
