@@ -9,13 +9,23 @@ original pixels with their confidences, the people's mask, and what made
 them (settings and weight hashes). Training then reads them
 (``LoadPoseAnnotations``) and refuses missing or stale files.
 
+Any folder of photos too (``--images``, e.g. for ``tools/infer.py
+--priors-dir``): folders, files or quoted glob patterns, read upright as
+the inferencer reads them, written to ``<out>/<name>.npz`` (the photo's
+file name without its extension); the config is optional there (default:
+the stem's own settings, the packaged YOLO11n-pose).
+
 Each file is written atomically; a rerun skips the finished images (an
 interrupted run resumes), refuses files made by other weights or settings
-unless ``--overwrite``, and retries the images where FastSAM raised.
+unless ``--overwrite``, and retries the images where FastSAM raised. The
+progress is a bar on a terminal, else one line per ``--log-every`` images.
 
 Examples::
 
     python tools/precompute_priors.py configs/hierseg_deeplabv3.py
+    python tools/precompute_priors.py --images photos/ --out photo_priors/
+    python tools/precompute_priors.py CONFIG --images 'shots/**/*.jpg' \\
+        --out shot_priors/ --batch-size 16
     python tools/precompute_priors.py CONFIG --device cuda:0 --batch-size 16
     # four processes (or machines sharing the data folder)
     for i in 0 1 2 3; do
@@ -25,6 +35,7 @@ Examples::
 """
 import argparse
 import inspect
+import os
 import os.path as osp
 import sys
 import time
@@ -40,13 +51,13 @@ set_offline_env()
 import mmhierseg  # noqa: E402,F401
 import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.utils import ProgressBar  # noqa: E402
 from mmseg.registry import DATASETS  # noqa: E402
 
 from mmhierseg.priors import (PriorDetector, StalePriorsError,  # noqa: E402
                               check_source, prior_path, prior_source,
                               read_source, save_priors)
 from mmhierseg.models.stems import PosePriorStem  # noqa: E402
+from mmhierseg.priors.precompute import Progress, photo_jobs  # noqa: E402
 from mmhierseg.utils import register_all_modules  # noqa: E402
 from mmhierseg.utils.prior_checks import prior_datasets  # noqa: E402
 
@@ -75,7 +86,21 @@ def _shard(text):
 def parse_args(argv=None):
     """Command-line arguments (``argv`` defaults to ``sys.argv[1:]``)."""
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('config', help='config with model.stem (PosePriorStem)')
+    p.add_argument(
+        'config',
+        nargs='?',
+        help='config with model.stem (PosePriorStem); optional with '
+        "--images (default: the stem's own settings)")
+    p.add_argument(
+        '--images',
+        nargs='+',
+        help='photos instead of the splits: folders, files, glob patterns')
+    p.add_argument('--out', help='with --images: folder of the prior files')
+    p.add_argument(
+        '--log-every',
+        type=_positive,
+        default=50,
+        help='without a terminal: one progress line per N images')
     p.add_argument(
         '--splits',
         nargs='+',
@@ -97,7 +122,15 @@ def parse_args(argv=None):
         nargs='+',
         action=DictAction,
         help='override config settings, e.g. model.stem.pose.weights=X')
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.images and not args.out:
+        p.error('--images needs --out (the folder of the prior files)')
+    if args.out and not args.images:
+        p.error('--out goes with --images (a dataset writes its priors '
+                'next to its images)')
+    if not args.config and not args.images:
+        p.error('give a CONFIG (its splits), or --images and --out')
+    return args
 
 
 def prior_jobs(cfg, splits):
@@ -120,35 +153,49 @@ def prior_jobs(cfg, splits):
     return [jobs[k] for k in sorted(jobs)]
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    shard, num_shards = args.shard
-    register_all_modules(init_default_scope=True)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+def _stem_settings(cfg, name):
+    """``(pose, sam)`` of the config's stem, with the stem's own defaults
+    where it leaves them out (``sam`` None without the ``mask`` channel)."""
     stem = cfg.model.get('stem')
     if not stem or stem.get('type') != 'PosePriorStem':
-        raise SystemExit(f'{args.config}: model.stem is not a PosePriorStem')
-    # what the stem itself would use where the config leaves it out
+        raise SystemExit(f'{name}: model.stem is not a PosePriorStem')
     defaults = {k: v.default for k, v in inspect.signature(
         PosePriorStem).parameters.items()}
     channels = tuple(stem.get('channels', defaults['channels']))
     pose = dict(stem.get('pose', defaults['pose']) or {})
     sam = dict(stem.get('sam', defaults['sam']) or {}) \
         if 'mask' in channels else None
+    return pose, sam
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    shard, num_shards = args.shard
+    register_all_modules(init_default_scope=True)
+    if args.config:
+        cfg = Config.fromfile(args.config)
+    else:  # the stem's own settings
+        cfg = Config(dict(model=dict(stem=dict(type='PosePriorStem'))))
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    pose, sam = _stem_settings(cfg, args.config or 'the default stem')
     source = prior_source(pose, sam)
     device = torch.device(args.device or (
         'cuda' if torch.cuda.is_available() else 'cpu'))
 
-    jobs = prior_jobs(cfg, args.splits)
-    if not jobs:
-        raise SystemExit(f'{args.config}: no {"/".join(args.splits)} '
-                         'pipeline has LoadPoseAnnotations')
+    if args.images:
+        jobs = photo_jobs(args.images, args.out)
+    else:
+        jobs = [(path, prior_path(path, prior_dir),
+                 lambda d=dataset, i=index: d[i]['img'])
+                for path, prior_dir, dataset, index in prior_jobs(
+                    cfg, args.splits)]
+        if not jobs:
+            raise SystemExit(f'{args.config}: no {"/".join(args.splits)} '
+                             'pipeline has LoadPoseAnnotations')
     jobs = jobs[shard::num_shards]
     todo, stale = [], []
-    for img_path, prior_dir, dataset, index in jobs:
-        target = prior_path(img_path, prior_dir)
+    for img_path, target, read in jobs:
         if osp.isfile(target) and not args.overwrite:
             try:
                 check_source(read_source(target), source, target)
@@ -158,7 +205,7 @@ def main(argv=None):
                 continue
             except ValueError:
                 pass  # unreadable: redo
-        todo.append((dataset, index, target))
+        todo.append((img_path, target, read))
     if stale:
         raise SystemExit(
             f'{len(stale)} existing prior files were made by other weights '
@@ -169,27 +216,43 @@ def main(argv=None):
           f'{device}')
     detector = PriorDetector(pose, sam)
     counts = dict(empty=0, failed=0)
-    bar = ProgressBar(len(todo)) if todo else None
+    unreadable = []
+    progress = Progress(len(todo), args.log_every)
     start = time.perf_counter()
     for b in range(0, len(todo), args.batch_size):
-        batch = todo[b:b + args.batch_size]
-        images = [dataset[index]['img'] for dataset, index, _ in batch]
-        people, status = detector.detect(images, device)
-        for (_, _, target), found, st in zip(batch, people, status):
+        batch, images = [], []
+        for img_path, target, read in todo[b:b + args.batch_size]:
+            try:
+                images.append(read())
+                batch.append(target)
+            except (OSError, ValueError) as e:  # one bad photo, not the run
+                unreadable.append(f'{img_path}: {e}')
+                progress.update()
+        people, status = detector.detect(images, device) if images \
+            else ([], [])
+        for target, found, st in zip(batch, people, status):
             if found is None:
                 counts['failed'] += 1  # FastSAM raised: retried next run
             else:
                 counts['empty'] += st != ''
                 save_priors(target, found, source)
-            bar.update()
+            progress.update()
+    progress.close()
     elapsed = time.perf_counter() - start
     if todo:
-        print(f'\n{len(todo)} images in {elapsed:.1f} s '
+        print(f'{len(todo)} images in {elapsed:.1f} s '
               f'({1000 * elapsed / len(todo):.0f} ms/image); '
               f"{counts['empty']} with nobody (or no mask) found; "
               f"{counts['failed']} failed in FastSAM (not written: rerun to "
               'retry)')
+    if args.images and todo:
+        print(f'prior files in {osp.abspath(args.out)}{os.sep}')
+    if unreadable:
+        print(f'{len(unreadable)} images could not be read (no prior file):'
+              '\n  ' + '\n  '.join(unreadable), file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

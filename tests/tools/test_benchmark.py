@@ -221,9 +221,9 @@ def test_prior_tool_cost_and_signal(load_tool, tiny_data, tmp_path, capsys):
     data = tmp_path / 'data'
     shutil.copytree(tiny_data, data)
     rows = tool.main(['signal', '--data', str(data)])
-    assert len(rows) == 3 and rows['oracle']['mask'] == 100.0
-    assert all(os.path.isdir(data / d) for d in ('priors_degraded_1',
-                                                 'priors_degraded_2'))
+    assert len(rows) == 1 + len(DEGRADE_LEVELS)
+    assert rows['oracle']['mask'] == 100.0
+    assert all(os.path.isdir(data / d) for d in DEGRADE_LEVELS)
     res = tool.main(['cost', '--num-images', '2', '--batch-size', '2',
                      '--imgsz', '64'])
     assert res['prototype'][0] > 0 and res['batched'][0] > 0
