@@ -10,6 +10,7 @@ from mmseg.visualization import SegLocalVisualizer
 from ..hierarchy import ClassHierarchy
 from ..structures import level_maps
 from .panel import draw_panel
+from .prior_cells import prior_cells
 
 __all__ = ['HierSegLocalVisualizer', 'level_field']
 
@@ -39,7 +40,10 @@ class HierSegLocalVisualizer(SegLocalVisualizer):
     The output image is a panel: the input and one overlay per level (coarse
     to fine) side by side, each titled with its level name, a row for the
     prediction and one for the ground truth (when drawn), under a legend of
-    the classes present in the tree's palette colours. ``tools/infer.py``,
+    the classes present in the tree's palette colours, and, when the sample
+    carries the pose priors it was predicted from (``pose_prior``, from the
+    data or computed online), a last row drawing them
+    (:func:`~mmhierseg.visualization.prior_cells`). ``tools/infer.py``,
     :class:`~mmhierseg.apis.HierSegInferencer`, ``tools/test.py --show-dir``
     and the images logged during training all draw through
     :meth:`add_datasample`. The tree
@@ -136,8 +140,15 @@ class HierSegLocalVisualizer(SegLocalVisualizer):
                     rows.append((kind, maps))
         if len(rows) == 1 and rows[0][0] == 'prediction':
             rows = [(None, rows[0][1])]  # titles: the level names alone
+        prior = data_sample.get('pose_prior') if (
+            data_sample is not None and draw_pred) else None
+        extra = () if prior is None or not rows else prior_cells(
+            image if image.ndim == 3 else np.repeat(image[..., None], 3, 2),
+            prior.data.detach().cpu().numpy(),
+            prior.metainfo.get('channels', ()))
         if rows:
-            drawn = draw_panel(image, rows, self.hierarchy, self.alpha)[0]
+            drawn = draw_panel(image, rows, self.hierarchy, self.alpha,
+                               extra=extra)[0]
         else:
             drawn = image if image.ndim == 3 else np.repeat(
                 image[..., None], 3, axis=2)

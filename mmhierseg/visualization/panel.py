@@ -119,7 +119,9 @@ def draw_panel(image: np.ndarray,
                rows: Sequence[Tuple[Optional[str], List[np.ndarray]]],
                hierarchy: ClassHierarchy,
                alpha: float = 0.5,
-               min_cell_width: int = 240) -> Tuple[np.ndarray, dict]:
+               min_cell_width: int = 240,
+               extra: Sequence[Tuple[str, np.ndarray]] = ()
+               ) -> Tuple[np.ndarray, dict]:
     """Input and every level's overlay side by side, under a class legend.
 
     Args:
@@ -132,6 +134,9 @@ def draw_panel(image: np.ndarray,
         alpha (float): Overlay opacity.
         min_cell_width (int): Narrower images are enlarged by an integer
             factor (nearest) so that titles and legend stay readable.
+        extra (Sequence[tuple]): ``(title, RGB picture)`` cells of a last
+            row (e.g. :func:`~mmhierseg.visualization.prior_cells`),
+            resized to the cells' size.
 
     Returns:
         tuple[np.ndarray, dict]: The RGB panel and its layout:
@@ -185,6 +190,23 @@ def draw_panel(image: np.ndarray,
             [p for c in row for p in (c, sep)][:-1], axis=1))
         y += row_h + 4
         grid.append(np.full((4, grid[-1].shape[1], 3), 255, np.uint8))
+    if extra:
+        row = []
+        for i, (title, pic) in enumerate(extra):
+            pic = cv2.resize(np.ascontiguousarray(pic[..., :3]), size,
+                             interpolation=cv2.INTER_NEAREST)
+            bar = draw_title(title, size[0])
+            x0 = i * (size[0] + 4)
+            cells.append(dict(title=title, box=(x0, y + bar.shape[0],
+                                                x0 + size[0],
+                                                y + bar.shape[0] + size[1])))
+            row += [np.concatenate([bar, pic], axis=0),
+                    np.full((bar.shape[0] + size[1], 4, 3), 255, np.uint8)]
+        width = grid[0].shape[1]
+        line = np.concatenate(row[:-1], axis=1)[:, :width]
+        line = np.pad(line, ((0, 0), (0, width - line.shape[1]), (0, 0)),
+                      constant_values=255)
+        grid += [line, grid[-1]]
     body = np.concatenate(grid[:-1], axis=0)
     legend, items = _legend(hierarchy, present, body.shape[1], size[0])
     for c in cells:

@@ -37,7 +37,7 @@ def test_keypoint_mask_without_people_or_visible_joints():
     assert not keypoint_person_mask(kpts, scores * 0, boxes, H, 96).any()
 
 
-def test_mask_maker_choices(tmp_path, capsys, monkeypatch):
+def test_mask_maker_choices(tmp_path, monkeypatch):
     monkeypatch.setenv('MMHIERSEG_OFFLINE', '1')
     assert mask_maker(('head', ), dict(weights='FastSAM-s.pt')) is None
     assert mask_maker(('mask', ), None) == KEYPOINT_MASK
@@ -49,13 +49,15 @@ def test_mask_maker_choices(tmp_path, capsys, monkeypatch):
     assert mask_maker(('mask', ), sam) == sam
     # absent FastSAM weights: keypoints, said once per weights name
     person_mask._warned.discard('FastSAM-x.pt')
-    capsys.readouterr()
+    said = []
+    monkeypatch.setattr(person_mask, 'print_log',
+                        lambda msg, **kw: said.append((msg, kw)))
     for _ in range(2):
         assert mask_maker(('mask', ),
                           dict(weights='FastSAM-x.pt')) == KEYPOINT_MASK
-    out = capsys.readouterr().out
-    assert out.count('drawn from the keypoints') == 1
-    assert 'FastSAM-x.pt' in out and 'model.stem.sam' in out
+    assert len(said) == 1 and said[0][1]['level'] == 30  # one warning
+    assert 'drawn from the keypoints' in said[0][0]
+    assert 'FastSAM-x.pt' in said[0][0] and 'model.stem.sam' in said[0][0]
 
 
 def test_detector_draws_the_mask_from_keypoints():
@@ -110,3 +112,21 @@ def test_generator_keypoint_mask_mode(tmp_path):
 def test_missing_fastsam_path_is_an_error(tmp_path):
     with pytest.raises(FileNotFoundError, match='path does not exist'):
         mask_maker(('mask', ), dict(weights=str(tmp_path / 'sam.pt')))
+
+
+def test_online_priors_are_kept_in_the_samples():
+    """Predictions carry the priors computed for them (panels draw them)."""
+    from mmengine.structures import PixelData  # noqa: F401
+    from mmseg.registry import MODELS
+    from mmseg.structures import SegDataSample
+    stem = MODELS.build(dict(type='PosePriorStem', pose=dict(POSE), sam=None,
+                             channels=('mask', 'head'), mean=MEAN, std=STD))
+    stem.detector.pose_backend = FakePose([pose_result(STANDING)])
+    x = normalize(random_images(1))
+    sample = SegDataSample(metainfo=dict(img_shape=(H, 90)))
+    out = stem.attach_priors(x, [sample])
+    assert out.shape == (1, 5, H, 96)
+    assert sample.pose_prior.metainfo['source'] == 'online'
+    assert tuple(sample.pose_prior.data.shape) == (2, H, 90)
+    assert torch.equal(out[0, 3:, :, :90], sample.pose_prior.data)
+    assert not out[0, 3:, :, 90:].any()  # padding stays empty

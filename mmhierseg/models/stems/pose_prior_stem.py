@@ -7,10 +7,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.logging import MMLogger
 from mmengine.model import BaseModule
+from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 
 from mmhierseg.priors import (PRIOR_CHANNELS, PersonPriors, PriorDetector,
-                              draw_priors)
+                              draw_priors, is_keypoint_mask)
 
 __all__ = ['PosePriorStem']
 
@@ -162,24 +163,37 @@ class PosePriorStem(BaseModule):
 
     def attach_priors(self, inputs: torch.Tensor,
                       data_samples: Optional[list]) -> torch.Tensor:
-        """Stack the samples' precomputed priors behind the image channels.
+        """Stack the samples' priors behind the image channels.
 
         Each ``pose_prior`` has the sample's ``img_shape``; it is zero-padded
         at the bottom and right to the batch size, as the data preprocessor
-        pads the images.
+        pads the images. Samples that carry none get them computed online
+        (:meth:`compute_priors`) and kept in their ``pose_prior`` (source
+        ``'online'``), so predictions carry the priors they were made from
+        (the inferencer's panels draw them).
 
         Args:
             inputs (Tensor): ``(N, 3, H, W)`` normalized images.
             data_samples (list[SegDataSample], optional): The batch.
 
         Returns:
-            Tensor: ``(N, 3 + len(channels), H, W)`` when the samples carry
-            priors, else ``inputs`` unchanged.
+            Tensor: ``(N, 3 + len(channels), H, W)`` when there are samples,
+            else ``inputs`` unchanged (priors are then computed in
+            :meth:`split`).
         """
         samples = list(data_samples or [])
         have = [PRIOR_FIELD in s for s in samples]
-        if not any(have):
+        if not samples:
             return inputs
+        if not any(have):
+            online = self.compute_priors(inputs)
+            for s, prior in zip(samples, online):
+                h, w = s.metainfo.get('img_shape', prior.shape[-2:])[:2]
+                s.set_field(PixelData(data=prior[:, :h, :w],
+                                      metainfo=dict(channels=self.channels,
+                                                    source='online')),
+                            PRIOR_FIELD)
+            have = [True] * len(samples)
         if not all(have):
             raise ValueError('some samples of the batch carry pose priors '
                              'and some do not; load them for all images')
@@ -204,11 +218,20 @@ class PosePriorStem(BaseModule):
         if source in self._sources:
             return
         self._sources.add(source)
-        note = ' (ORACLE keypoints: drawn by the synthetic generator, not ' \
-            'found by a pose model)' if 'oracle' in source else ''
+        if source == 'online':
+            maker = self.detector.mask_maker
+            where = ('are computed online by the pose model '
+                     f"{self.detector.pose_cfg.get('weights')!r}")
+            if maker:
+                where += ', person mask from ' + (
+                    'the keypoints' if is_keypoint_mask(maker) else 'FastSAM')
+        else:
+            note = ' (ORACLE keypoints: drawn by the synthetic generator, ' \
+                'not found by a pose model)' if 'oracle' in source else ''
+            where = ("come from the data, made by: "
+                     f"{source or 'unknown'}{note}")
         MMLogger.get_current_instance().info(
-            f'PosePriorStem: prior channels {self.channels} come from the '
-            f"data, made by: {source or 'unknown'}{note}")
+            f'PosePriorStem: prior channels {self.channels} {where}')
 
     def split(self, inputs: torch.Tensor) -> tuple:
         """The image and its prior maps (computed online if absent).
