@@ -10,7 +10,9 @@ from tests.engine._tiny import make_tiny_pascal_part, tiny_cfg  # noqa: E402
 
 
 @pytest.fixture(scope='module')
-def tiny_data(tmp_path_factory):
+def box_data(tmp_path_factory):
+    """32-pixel box people for runner tests (conftest's ``tiny_data`` holds
+    photo-sized synthetic images with priors)."""
     return make_tiny_pascal_part(str(tmp_path_factory.mktemp('check_data')))
 
 
@@ -23,11 +25,11 @@ def _cfg(work_dir, data, model_tree):
 
 @pytest.mark.slow  # a real runner
 def test_model_tree_differing_from_dataset_tree_fails_before_training(
-        tiny_data, tmp_path):
+        box_data, tmp_path):
     # same classes and levels, another leaf id order: trains and scores
     # silently wrong without the check
     runner = Runner.from_cfg(Config(_cfg(
-        str(tmp_path / 'w'), tiny_data, 'pascal_person_part')))
+        str(tmp_path / 'w'), box_data, 'pascal_person_part')))
     with pytest.raises(ValueError) as err:
         runner.train()
     msg = str(err.value)
@@ -42,12 +44,12 @@ def test_model_tree_differing_from_dataset_tree_fails_before_training(
 
 @pytest.mark.slow
 def test_mismatch_fails_before_testing_and_same_tree_passes(
-        tiny_data, tmp_path):
-    cfg = _cfg(str(tmp_path / 'w'), tiny_data, 'pascal_person_part')
+        box_data, tmp_path):
+    cfg = _cfg(str(tmp_path / 'w'), box_data, 'pascal_person_part')
     runner = Runner.from_cfg(Config(cfg))
     with pytest.raises(ValueError, match="differs from the test dataset's"):
         runner.test()
-    ok = Runner.from_cfg(Config(_cfg(str(tmp_path / 'ok'), tiny_data,
+    ok = Runner.from_cfg(Config(_cfg(str(tmp_path / 'ok'), box_data,
                                      'pascal_part')))
     ok.train()
     assert ok.iter == 2

@@ -97,14 +97,16 @@ class _Recorder(Hook):
 
 
 @pytest.fixture(scope='module')
-def tiny_data(tmp_path_factory):
-    return make_tiny_pascal_part(str(tmp_path_factory.mktemp('tiny_data')))
+def box_data(tmp_path_factory):
+    """32-pixel box people for runner tests (conftest's ``tiny_data`` holds
+    photo-sized synthetic images with priors)."""
+    return make_tiny_pascal_part(str(tmp_path_factory.mktemp('box_data')))
 
 
 @pytest.mark.slow
-def test_stages_freeze_train_and_weights_through_runner(tiny_data, tmp_path):
+def test_stages_freeze_train_and_weights_through_runner(box_data, tmp_path):
     """Each stage trains exactly its modules; frozen BN stats never move."""
-    cfg = tiny_cfg(str(tmp_path / 'work'), tiny_data, max_iters=8,
+    cfg = tiny_cfg(str(tmp_path / 'work'), box_data, max_iters=8,
                    val_interval=3, checkpoint_interval=100)
     runner = Runner.from_cfg(Config(cfg))
     rec = _Recorder()
@@ -263,22 +265,22 @@ def test_model_without_hierarchical_head_is_refused():
 
 @pytest.mark.slow  # real runners
 def test_wrong_config_fails_at_runner_start_before_training(
-        tiny_data, tmp_path):
+        box_data, tmp_path):
     """Through the runner: the error comes before any iteration runs."""
-    cfg = tiny_cfg(str(tmp_path / 'work'), tiny_data)
+    cfg = tiny_cfg(str(tmp_path / 'work'), box_data)
     cfg['custom_hooks'][0]['extra_trainable'] = ['decode_head.brnches']
     runner = Runner.from_cfg(Config(cfg))
     with pytest.raises(ValueError, match="'decode_head.brnches'"):
         runner.train()
     assert runner.iter == 0
     # epoch-based stages with an iteration-based loop are refused as well
-    cfg = tiny_cfg(str(tmp_path / 'work2'), tiny_data)
+    cfg = tiny_cfg(str(tmp_path / 'work2'), box_data)
     cfg['custom_hooks'][0]['by'] = 'epoch'
     runner = Runner.from_cfg(Config(cfg))
     with pytest.raises(ValueError, match="by='epoch'"):
         runner.train()
     # bad arguments already fail when the runner is built
-    cfg = tiny_cfg(str(tmp_path / 'work3'), tiny_data)
+    cfg = tiny_cfg(str(tmp_path / 'work3'), box_data)
     cfg['custom_hooks'][0]['stage_length'] = 0
     with pytest.raises(ValueError, match='positive int'):
         Runner.from_cfg(Config(cfg))
@@ -309,9 +311,9 @@ def test_frozen_modules_stay_in_eval_after_model_train(model):
 
 
 @pytest.mark.slow
-def test_epoch_based_stages_through_runner(tiny_data, tmp_path):
+def test_epoch_based_stages_through_runner(box_data, tmp_path):
     """by='epoch' with an EpochBasedTrainLoop: the stage follows the epoch."""
-    cfg = tiny_cfg(str(tmp_path / 'work'), tiny_data, checkpoint_interval=100)
+    cfg = tiny_cfg(str(tmp_path / 'work'), box_data, checkpoint_interval=100)
     cfg['train_dataloader']['sampler'] = dict(
         type='DefaultSampler', shuffle=True)
     cfg['train_cfg'] = dict(
