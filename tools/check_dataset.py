@@ -4,20 +4,26 @@ Prints split sizes, per-class pixel shares at every level of the hierarchy,
 the EXIF orientation policy in force and the images that carry an
 orientation tag, and every problem found (missing, unreadable or corrupt
 files, masks of the wrong dtype, rank or size, values outside the tree,
-empty or overlapping splits). Exits with status 1 when there is a problem,
-0 otherwise.
+empty or overlapping splits, and pose prior files that are missing,
+unreadable or truncated, record another image size than their image's, or
+lack the person mask the 'mask' channel needs), each naming the file and
+the fix. The prior files (``<root>/priors/<id>.npz``, or ``--priors``) are
+read whole, with a summary of what made them. Exits with status 1 when
+there is a problem, 0 otherwise (2: bad arguments).
 
 Example::
 
     python tools/check_dataset.py data/Pascal-part
     python tools/check_dataset.py data/pascal_person_part --layout person_part
     python tools/check_dataset.py data/my_photos --orientation exif
+    python tools/check_dataset.py data/synth --prior-channels head torso
 """
 import argparse
 import sys
 
 from mmhierseg.datasets import LAYOUTS, ORIENTATIONS, check_dataset
 from mmhierseg.engine.cli import SplitFilesAction
+from mmhierseg.priors import PRIOR_CHANNELS
 from mmhierseg.utils import register_all_modules, set_offline_env
 
 
@@ -54,7 +60,20 @@ def main(argv=None) -> int:
         help='read image headers only (faster; misses truncated images)')
     parser.add_argument('--progress', action='store_true',
                         help='show a progress bar')
+    parser.add_argument(
+        '--priors', default='auto', metavar='DIR',
+        help="prior folder, as LoadPoseAnnotations' prior_dir: a name next "
+        'to the image folder or an absolute path (default: priors, when it '
+        "exists); 'none': not checked")
+    parser.add_argument(
+        '--prior-channels', nargs='+', default=list(PRIOR_CHANNELS),
+        choices=PRIOR_CHANNELS, metavar='NAME',
+        help="channels the priors must serve, as the config's "
+        "model.stem.channels ('mask' needs a person mask in every file; "
+        f"default: all, {' '.join(PRIOR_CHANNELS)})")
     args = parser.parse_args(argv)
+    if args.priors.lower() == 'none':
+        args.priors = None
     set_offline_env()
     register_all_modules()
     report = check_dataset(**vars(args))

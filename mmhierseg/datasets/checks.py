@@ -4,8 +4,9 @@ Finds, for every id of every split: a missing image or mask, an unreadable
 or corrupt (e.g. truncated) image, an unreadable mask, a mask that is not an
 integer array, not 2-D, not the image's size, or holds values outside the
 tree; and per split: a missing or empty split file, duplicate ids, ids shared
-between splits. Every problem names the file. It also counts pixels per class
-at every level of the hierarchy.
+between splits; a missing, unreadable or unusable prior file
+(:mod:`.prior_files`). Every problem names the file. It also counts pixels
+per class at every level of the hierarchy.
 
 ``tools/check_dataset.py`` is the command-line front end.
 """
@@ -19,9 +20,11 @@ import numpy as np
 from tqdm import tqdm
 
 from mmhierseg.hierarchy import IGNORE_INDEX, ClassHierarchy
+from mmhierseg.priors import PRIOR_CHANNELS
 from .images import DEFAULT_ORIENTATION, check_orientation, \
     describe_orientation
 from .layouts import get_layout
+from .prior_files import PriorReport, check_prior_files
 from .sample_checks import check_sample
 from .utils import read_split_file
 
@@ -72,6 +75,7 @@ class DatasetReport:
         image_orientation (str): The EXIF orientation policy in force.
         oriented_images (list[str]): Images carrying an EXIF orientation
             tag other than 1, with the tag.
+        priors (PriorReport, optional): The prior files' check.
         problems (list[str]): One line per problem, naming the file.
     """
     data_root: str
@@ -87,6 +91,7 @@ class DatasetReport:
     unlisted_images: int = 0
     image_orientation: str = DEFAULT_ORIENTATION
     oriented_images: List[str] = field(default_factory=list)
+    priors: Optional[PriorReport] = None
     problems: List[str] = field(default_factory=list)
 
     @property
@@ -134,6 +139,7 @@ class DatasetReport:
                 'cannot be checked by size: make sure their masks follow '
                 'the policy):')
             lines += [f'  - {p}' for p in self.oriented_images]
+        lines += self.priors.lines() if self.priors else []
         lines += ([f'{len(self.problems)} problem(s):'] +
                   [f'  - {p}' for p in self.problems]
                   if self.problems else ['no problems found'])
@@ -150,7 +156,10 @@ def check_dataset(data_root: str,
                   mask_suffix: Optional[str] = None,
                   image_orientation: Optional[str] = None,
                   decode_images: bool = True,
-                  progress: bool = False) -> DatasetReport:
+                  progress: bool = False,
+                  priors: Optional[str] = 'auto',
+                  prior_channels: Sequence[str] = PRIOR_CHANNELS
+                  ) -> DatasetReport:
     """Check a dataset on disk and count its class pixels.
 
     Args:
@@ -171,6 +180,10 @@ def check_dataset(data_root: str,
         decode_images (bool): Decode every image fully (finds truncated
             files); False reads only the header (size). Defaults to True.
         progress (bool): Show a tqdm progress bar.
+        priors (str, optional): Prior folder, as LoadPoseAnnotations'
+            ``prior_dir``; ``'auto'`` (default): ``priors`` when it exists;
+            None: not checked. See :func:`check_prior_files`.
+        prior_channels (Sequence[str]): Channels the priors must serve.
 
     Returns:
         DatasetReport: Counts, shares and problems. The function itself
@@ -246,6 +259,10 @@ def check_dataset(data_root: str,
         elif len(lower) and counts[lower].sum() == 0:
             report.upper_body_only += 1
 
+    report.priors = check_prior_files(
+        [osp.join(img_root, i + lay['img_suffix']) for i in owner], priors,
+        prior_channels, report.image_orientation, progress=progress)
+    report.problems += report.priors.all_problems() if report.priors else []
     if osp.isdir(img_root):
         n = len(lay['img_suffix'])
         report.unlisted_images = sum(

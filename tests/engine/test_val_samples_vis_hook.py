@@ -44,7 +44,8 @@ def test_panels_logged_every_interval_to_mlflow_and_disk(trained):
     # input + 3 levels side by side, prediction and ground truth rows
     assert panel.shape[1] > 4 * 32 and panel.shape[0] > 2 * 32
     on_disk = glob.glob(osp.join(
-        trained.work_dir, '*', 'vis_data', 'vis_image', 'val_*_iter*.png_*'))
+        trained.work_dir, '*', 'vis_data', 'vis_image', 'val_*_iter*_*.png'))
+    assert not any('.png_' in p for p in on_disk)
     assert len(on_disk) == 4
 
 

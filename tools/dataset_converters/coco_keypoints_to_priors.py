@@ -15,6 +15,17 @@ Two inputs are understood:
   keypoints = [x, y, score] * 17, score, bbox?}``) plus ``--images`` (a COCO
   file whose ``images`` give the names and sizes): the scores are kept.
 
+Everything is checked before a file is written. Refused (exit status 2,
+nothing written; every problem listed with the image or annotation id and
+the fix): two images whose file names give one prior file (or share an
+id); and, unless ``--skip-bad``, an image without a positive integer
+``height``/``width``, an annotation whose ``image_id`` is not in the images,
+without 17 finite keypoints, with a ``bbox`` of zero or negative width or
+height, or with a malformed ``segmentation`` (polygons ``[x1, y1, x2, y2,
+...]`` of at least 3 points, or RLE of the image's size). ``--skip-bad``
+leaves those out and lists each (exit status 0). Crowd regions
+(``iscrowd``) are no people and are skipped silently.
+
 Then set ``any_source=True`` in the config's ``LoadPoseAnnotations`` (the
 files were not made by ``model.stem``'s pose model). Example::
 
@@ -26,23 +37,31 @@ import hashlib
 import json
 import os.path as osp
 import sys
-from collections import defaultdict
-
-import cv2
-import numpy as np
 
 _ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from mmhierseg.priors import PersonPriors, save_priors  # noqa: E402
+EXIT_STATUS = """exit status:
+  0  files written (with --skip-bad: the images and annotations left out
+     are listed)
+  2  bad arguments, or the input refused (every problem is listed with the
+     image or annotation id and the fix; nothing was written)"""
 
-NUM_KPTS = 17
+
+class InputError(SystemExit):
+    """A refused input: exit status 2, the message on stderr."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.code = 2
 
 
 def parse_args(argv=None):
     """Command-line arguments (``argv`` defaults to ``sys.argv[1:]``)."""
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0], epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('keypoints', help='COCO annotation or results JSON')
     p.add_argument('--out', required=True, help='folder for <name>.npz')
     p.add_argument(
@@ -52,6 +71,13 @@ def parse_args(argv=None):
         '--no-mask',
         action='store_true',
         help='ignore `segmentation` (no person mask in the files)')
+    p.add_argument(
+        '--skip-bad',
+        action='store_true',
+        help='leave out (and list) each image without a valid height/width '
+        'and each annotation of an unknown image, with a bad box, keypoints '
+        'or segmentation, instead of refusing the file (two images writing '
+        'one file are always refused)')
     return p.parse_args(argv)
 
 
@@ -60,109 +86,61 @@ def _load(path):
         with open(path) as f:
             return json.load(f)
     except (OSError, ValueError) as e:
-        raise SystemExit(f'{path}: not a readable JSON file ({e})')
+        raise InputError(f'{path}: not a readable JSON file ({e})')
 
 
-def _mask(segs, height, width, path):
-    """Union of COCO polygons / RLEs, or None when there are none."""
-    mask = np.zeros((height, width), np.uint8)
-    any_seg = False
-    for seg in segs:
-        if isinstance(seg, list):  # polygons
-            for poly in seg:
-                pts = np.asarray(poly, np.float64).reshape(-1, 2)
-                cv2.fillPoly(mask, [np.round(pts).astype(np.int32)], 1)
-                any_seg = True
-        elif isinstance(seg, dict):  # RLE
-            try:
-                from pycocotools import mask as rle
-            except ImportError:
-                try:
-                    from xtcocotools import mask as rle
-                except ImportError:
-                    raise SystemExit(
-                        f'{path}: RLE segmentations need pycocotools '
-                        '(`pip install pycocotools`), or pass --no-mask')
-            if isinstance(seg['counts'], list):
-                seg = rle.frPyObjects(seg, height, width)
-            mask |= rle.decode(seg).astype(np.uint8)
-            any_seg = True
-    return mask.astype(bool) if any_seg else None
-
-
-def convert(anns, images, out, source, with_mask, results, path):
-    """Write one file per image; returns the number of people written.
-
-    ``results``: the keypoints' third values are scores (a results file),
-    not COCO visibility flags.
-    """
-    by_image = defaultdict(list)
-    for k, a in enumerate(anns):
-        if a.get('iscrowd', 0):
-            continue
-        kpts = np.asarray(a.get('keypoints', []), np.float32)
-        if kpts.size != 3 * NUM_KPTS:
-            raise SystemExit(
-                f'{path}: entry {k} (image_id {a.get("image_id")}) has '
-                f'{kpts.size // 3} keypoints; COCO-17 keypoints needed')
-        by_image[a['image_id']].append((a, kpts.reshape(NUM_KPTS, 3)))
-    # masks only when the file has segmentations at all
-    with_mask = with_mask and any(
-        a.get('segmentation') for a, _ in sum(by_image.values(), []))
-    people = 0
-    for img in images:
-        h, w = int(img['height']), int(img['width'])
-        found = by_image.get(img['id'], [])
-        boxes, kpts, scores, vis, segs = [], [], [], [], []
-        for a, k in found:
-            known = k[:, 2] > 0
-            if a.get('bbox'):
-                x0, y0, bw, bh = (float(v) for v in a['bbox'])
-                boxes.append((x0, y0, x0 + bw, y0 + bh))
-            else:  # the extent of the known keypoints
-                pts = k[known, :2] if known.any() else np.zeros((1, 2))
-                boxes.append((*pts.min(0), *pts.max(0)))
-            kpts.append(k[:, :2])
-            scores.append(k[:, 2] if results else known.astype(np.float32))
-            vis.append(k[:, 2])
-            segs.append(a.get('segmentation', []))
-        mask = None
-        if with_mask:
-            mask = _mask(segs, h, w, path)
-            mask = np.zeros((h, w), bool) if mask is None else mask
-        priors = PersonPriors(
-            np.asarray(boxes, np.float32).reshape(-1, 4),
-            np.asarray(kpts, np.float32).reshape(-1, NUM_KPTS, 2),
-            np.asarray(scores, np.float32).reshape(-1, NUM_KPTS), (h, w),
-            mask, None if results else np.asarray(vis, np.uint8).reshape(
-                -1, NUM_KPTS))
-        name = osp.splitext(osp.basename(img['file_name']))[0] + '.npz'
-        save_priors(osp.join(out, name), priors, source)
-        people += len(found)
-    return people
-
-
-def main(argv=None):
-    args = parse_args(argv)
+def _run(args):
+    # imported here: --help and argument errors answer at once
+    from mmhierseg.priors.coco_keypoints import (CocoInputError,
+                                                 convert_coco_keypoints)
     data = _load(args.keypoints)
     if isinstance(data, list):
         if not args.images:
-            raise SystemExit(f'{args.keypoints} is a results list: pass '
+            raise InputError(f'{args.keypoints} is a results list: pass '
                              '--images COCO.json for the image names/sizes')
-        anns, images = data, _load(args.images).get('images')
-    else:
+        listing = _load(args.images)
+        anns = data
+        images = listing.get('images') if isinstance(listing, dict) else None
+    elif isinstance(data, dict):
         anns, images = data.get('annotations', []), data.get('images')
+    else:
+        raise InputError(f'{args.keypoints}: neither a COCO file nor a '
+                         'results list')
     if not images:
-        raise SystemExit(f'{args.images or args.keypoints}: no `images` list')
+        raise InputError(f'{args.images or args.keypoints}: no `images` list')
     with open(args.keypoints, 'rb') as f:
         digest = hashlib.sha256(f.read()).hexdigest()[:16]
     source = dict(
         settings=dict(kind='coco_keypoints'),
         file=osp.basename(args.keypoints),
         sha256=digest)
-    people = convert(anns, images, args.out, source, not args.no_mask,
-                     isinstance(data, list), args.keypoints)
-    print(f'{len(images)} images, {people} people -> {args.out}')
+    try:
+        written, people, left_out = convert_coco_keypoints(
+            anns, images, args.out, source, not args.no_mask,
+            isinstance(data, list), args.skip_bad, args.keypoints)
+    except CocoInputError as e:
+        raise InputError(str(e)) from None
+    except OSError as e:
+        raise InputError(f'--out {args.out}: cannot write there ({e})')
+    print(f'{written} images, {people} people -> {args.out}')
+    if left_out:
+        print(f'left out (--skip-bad), {len(left_out)}:\n' +
+              '\n'.join(f'  - {line}' for line in left_out))
+
+
+def main(argv=None):
+    """Convert; a refused input raises :class:`InputError` (status 2) after
+    printing its message to stderr.
+
+    Args:
+        argv (list[str], optional): Arguments; defaults to ``sys.argv[1:]``.
+    """
+    args = parse_args(argv)
+    try:
+        _run(args)
+    except InputError as e:
+        print(f'coco_keypoints_to_priors: error: {e}', file=sys.stderr)
+        raise
 
 
 if __name__ == '__main__':

@@ -26,8 +26,10 @@ class ValSamplesVisHook(Hook):
     run (``mlflow ui``: the run's artifacts) and with ``LocalVisBackend`` in
     ``<work_dir>/<timestamp>/vis_data/vis_image``. The same images are used
     every time (evenly spaced over the validation set, or ``indices``), and
-    the step is part of the name, ``val_<image>_iter<step>.png``, so earlier
-    pictures are kept next to later ones. Images are read under the
+    the step is part of the name, ``val_<image>_iter<step>``, so earlier
+    pictures are kept next to later ones (MLflow:
+    ``val_<image>_iter<step>.png``; ``LocalVisBackend`` appends its own
+    ``_<step>.png``). Images are read under the
     dataset's EXIF orientation policy (``image_orientation``), as its
     pipeline reads them.
 
@@ -100,8 +102,10 @@ class ValSamplesVisHook(Hook):
                                  getattr(dataset, 'image_orientation', None),
                                  channel_order='rgb')
                 stem = osp.splitext(osp.basename(out.img_path))[0]
+                # no extension: the backends add theirs (a '.png' here
+                # became LocalVisBackend's '..._iter000004.png_4.png')
                 runner.visualizer.add_datasample(
-                    f'val_{stem}_iter{step:06d}.png', img, data_sample=out,
+                    f'val_{stem}_iter{step:06d}', img, data_sample=out,
                     step=step)
         finally:
             for module, training in modes:  # parents first, then children
