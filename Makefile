@@ -63,7 +63,7 @@ DEMO_CONFIG ?= configs/demo/hierseg_synthetic_cpu.py
 DEMO_DATA   ?= data/demo_pascal_part
 DEMO_WORK   ?= work_dirs/hierseg_synthetic_cpu
 DEMO_ARGS   ?=
-DEMO_PRIORS ?= --prior-mask keypoints --prior-degrade 0.03 0.15 0.15
+DEMO_PRIORS ?= --prior-mask keypoints --prior-degrade 0.02 0.15 0.15
 DEMO_DATA_OPTS = train_dataloader.dataset.data_root=$(DEMO_DATA)/ \
                  val_dataloader.dataset.data_root=$(DEMO_DATA)/ \
                  test_dataloader.dataset.data_root=$(DEMO_DATA)/

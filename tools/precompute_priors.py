@@ -1,7 +1,9 @@
 """Precompute the pose priors of a dataset, once per image.
 
-Runs the config's pose backend (``model.stem.pose``) and FastSAM
-(``model.stem.sam``, when the stem has the ``mask`` channel) on every whole
+Runs the config's pose backend (``model.stem.pose``) and, when the stem has
+the ``mask`` channel, its mask maker (FastSAM, ``model.stem.sam``; the
+person mask drawn from the keypoints when ``sam=None`` or the FastSAM
+weights are absent, see ``mmhierseg.priors.person_mask``) on every whole
 original photo of the chosen splits, in batches, and writes one file per
 image, ``<data_root>/priors/<id>.npz`` (the folder is the
 ``LoadPoseAnnotations``' ``prior_dir``): boxes, COCO-17 keypoints in
@@ -34,7 +36,6 @@ Examples::
     done; wait
 """
 import argparse
-import inspect
 import os
 import os.path as osp
 import sys
@@ -53,10 +54,11 @@ import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmseg.registry import DATASETS  # noqa: E402
 
-from mmhierseg.priors import (PriorDetector, StalePriorsError,  # noqa: E402
-                              check_source, prior_path, prior_source,
-                              read_source, save_priors)
-from mmhierseg.models.stems import PosePriorStem  # noqa: E402
+from mmhierseg.priors import (DEFAULT_POSE, DEFAULT_SAM,  # noqa: E402
+                              PRIOR_CHANNELS, PriorDetector,
+                              StalePriorsError, check_source, mask_maker,
+                              prior_path, prior_source, read_source,
+                              save_priors)
 from mmhierseg.priors.precompute import Progress, photo_jobs  # noqa: E402
 from mmhierseg.utils import register_all_modules  # noqa: E402
 from mmhierseg.utils.prior_checks import prior_datasets  # noqa: E402
@@ -154,18 +156,16 @@ def prior_jobs(cfg, splits):
 
 
 def _stem_settings(cfg, name):
-    """``(pose, sam)`` of the config's stem, with the stem's own defaults
-    where it leaves them out (``sam`` None without the ``mask`` channel)."""
+    """``(pose, mask maker)`` of the config's stem, with the stem's own
+    defaults where it leaves them out (mask maker: FastSAM's config, the
+    keypoint mask's settings, or None without the ``mask`` channel; see
+    :func:`~mmhierseg.priors.mask_maker`)."""
     stem = cfg.model.get('stem')
     if not stem or stem.get('type') != 'PosePriorStem':
         raise SystemExit(f'{name}: model.stem is not a PosePriorStem')
-    defaults = {k: v.default for k, v in inspect.signature(
-        PosePriorStem).parameters.items()}
-    channels = tuple(stem.get('channels', defaults['channels']))
-    pose = dict(stem.get('pose', defaults['pose']) or {})
-    sam = dict(stem.get('sam', defaults['sam']) or {}) \
-        if 'mask' in channels else None
-    return pose, sam
+    channels = tuple(stem.get('channels', PRIOR_CHANNELS))
+    pose = dict(stem.get('pose', DEFAULT_POSE) or {})
+    return pose, mask_maker(channels, stem.get('sam', DEFAULT_SAM))
 
 
 def main(argv=None):
@@ -214,7 +214,7 @@ def main(argv=None):
     print(f'shard {shard}/{num_shards}: {len(jobs)} images, '
           f'{len(jobs) - len(todo)} already done, {len(todo)} to do on '
           f'{device}')
-    detector = PriorDetector(pose, sam)
+    detector = PriorDetector(pose, sam, mask=sam is not None)
     counts = dict(empty=0, failed=0)
     unreadable = []
     progress = Progress(len(todo), args.log_every)

@@ -5,7 +5,7 @@
 # the real pose model. By hand:
 #   python tools/make_synthetic_dataset.py data/demo_pascal_part \
 #       --num-train 800 --num-val 200 --prior-mask keypoints \
-#       --prior-degrade 0.03 0.15 0.15
+#       --prior-degrade 0.02 0.15 0.15
 #   python tools/train.py configs/demo/hierseg_synthetic_cpu.py
 #   python tools/test.py configs/demo/hierseg_synthetic_cpu.py \
 #       work_dirs/hierseg_synthetic_cpu/iter_1300.pth --json-out m.json
@@ -27,7 +27,9 @@
 #   keypoints (sam=None: no FastSAM weights ship in any package, see
 #   mmhierseg/priors/person_mask.py). In training they come from the data:
 #   the synthetic generator knows every skeleton, errs like a pose model
-#   (--prior-degrade: keypoint noise, dropped joints, missed people) and
+#   (--prior-degrade: keypoint noise, dropped joints, missed people; 0.02
+#   0.15 0.15 gives the COCO keypoint AP of YOLO11n-pose, 50, against the
+#   oracle: `tools/benchmark_prior.py calibrate`) and
 #   draws the mask from the keypoints it keeps (--prior-mask keypoints);
 #   no pose model runs in training. Photos without prior files get their
 #   keypoints from the stem's pose model, YOLO11n-pose ('yolo11n-pose.pt',

@@ -1,7 +1,8 @@
 """Pose priors: the frozen detectors that find people (pose backends,
 FastSAM, their model store), the prior files and their drawing. Importing
 it registers the pose backends in :data:`POSE_BACKENDS`."""
-from .detector import PriorDetector, clip_boxes_xyxy
+from .detector import (DEFAULT_POSE, DEFAULT_SAM, PriorDetector,
+                       clip_boxes_xyxy)
 from .fastsam import FastSAMSegmenter
 from .files import (PRECOMPUTE_HINT, PersonPriors, draw_priors, load_priors,
                     prior_path, read_source, save_priors)
@@ -15,7 +16,8 @@ from .pose_backend import (POSE_BACKENDS, BasePoseBackend, PoseResult,
 from .rendering import (COCO_FLIP_INDICES, COCO_KEYPOINTS,
                         DEFAULT_PART_WIDTHS, PART_CHANNELS, PRIOR_CHANNELS,
                         render_part_priors)
-from .source import StalePriorsError, check_source, prior_source
+from .source import (StalePriorsError, check_source, prior_source,
+                     stem_prior_source)
 from .ultralytics_pose import UltralyticsPoseBackend
 
 __all__ = [
@@ -27,5 +29,6 @@ __all__ = [
     'DEFAULT_PART_WIDTHS', 'PART_CHANNELS', 'PRIOR_CHANNELS',
     'render_part_priors', 'StalePriorsError', 'check_source', 'prior_source',
     'UltralyticsPoseBackend', 'KEYPOINT_MASK', 'is_keypoint_mask',
-    'keypoint_person_mask', 'mask_maker'
+    'keypoint_person_mask', 'mask_maker', 'DEFAULT_POSE', 'DEFAULT_SAM',
+    'stem_prior_source'
 ]

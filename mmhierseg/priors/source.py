@@ -11,10 +11,14 @@ import os.path as osp
 from functools import lru_cache
 from typing import Optional
 
+from .detector import DEFAULT_POSE, DEFAULT_SAM
 from .files import PRECOMPUTE_HINT
+from .person_mask import mask_maker
+from .rendering import PRIOR_CHANNELS
 from .weights_trust import packaged_weights
 
-__all__ = ['StalePriorsError', 'prior_source', 'check_source']
+__all__ = ['StalePriorsError', 'prior_source', 'stem_prior_source',
+           'check_source']
 
 
 class StalePriorsError(RuntimeError):
@@ -74,6 +78,26 @@ def prior_source(pose: Optional[dict], sam: Optional[dict]) -> dict:
             if digest:
                 hashes[f'{part}.{key}'] = digest
     return dict(settings=settings, hashes=hashes)
+
+
+def stem_prior_source(stem: dict, download: Optional[bool] = None) -> dict:
+    """:func:`prior_source` of the priors a stem config makes: its pose
+    settings and its mask maker (:func:`mask_maker`: FastSAM, or the
+    keypoints), with the stem's defaults where the config leaves them out.
+
+    Args:
+        stem (dict): ``model.stem`` of a config.
+        download (bool, optional): Whether absent FastSAM weights may be
+            downloaded.
+
+    Returns:
+        dict: See :func:`prior_source`.
+    """
+    stem = dict(stem or {})
+    channels = tuple(stem.get('channels', PRIOR_CHANNELS))
+    return prior_source(stem.get('pose', DEFAULT_POSE),
+                        mask_maker(channels, stem.get('sam', DEFAULT_SAM),
+                                   download))
 
 
 def check_source(recorded: dict, expected: Optional[dict], path: str) -> None:

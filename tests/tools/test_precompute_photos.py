@@ -112,3 +112,33 @@ def test_photos_sharing_a_file_name_are_refused(tmp_path, load_tool):
         load_tool('precompute_priors').main(
             ['--images', str(tmp_path / '*.jpeg'), '--out',
              str(tmp_path / 'out')])
+
+
+@needs_poser
+def test_demo_stem_precomputed_equals_online_on_bus(tmp_path, load_tool,
+                                                     capsys):
+    """The demo config's stem (sam=None): the precomputed person mask is
+    drawn from the keypoints, recorded as such, and the precomputed priors
+    of the real model on bus.jpg are the ones the stem computes online."""
+    import torch
+    from mmengine.config import Config
+    from mmseg.registry import MODELS
+
+    from mmhierseg.priors import KEYPOINT_MASK, draw_priors
+    photos, out = _photos(str(tmp_path / 'photos')), tmp_path / 'priors'
+    config = 'configs/demo/hierseg_synthetic_cpu.py'
+    tool = load_tool('precompute_priors')
+    assert tool.main([config, '--images', osp.join(photos, 'bus.jpg'),
+                      '--out', str(out)]) == 0
+    people, source = load_priors(str(out / 'bus.npz'))
+    assert source['settings']['sam'] == KEYPOINT_MASK
+    assert people.mask is not None and people.mask.any()
+    stem_cfg = Config.fromfile(config).model.stem
+    channels = tuple(stem_cfg.channels)
+    stored = draw_priors(people, channels, stem_cfg.pose.kpt_thr)
+    stem = MODELS.build(dict(stem_cfg, mean=(0., 0., 0.), std=(1., 1., 1.)))
+    img = cv2.imread(osp.join(photos, 'bus.jpg'))[..., ::-1]  # RGB
+    x = torch.from_numpy(img.copy()).permute(2, 0, 1)[None].float()
+    online = stem.compute_priors(x)[0].numpy().astype(np.uint8)
+    agree = (online == stored).mean(axis=(1, 2))
+    assert (agree > 0.999).all(), dict(zip(channels, agree))

@@ -10,8 +10,9 @@ from mmengine.model import BaseModule
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 
-from mmhierseg.priors import (PRIOR_CHANNELS, PersonPriors, PriorDetector,
-                              draw_priors, is_keypoint_mask)
+from mmhierseg.priors import (DEFAULT_POSE, DEFAULT_SAM, PRIOR_CHANNELS,
+                              PersonPriors, PriorDetector, draw_priors,
+                              is_keypoint_mask)
 
 __all__ = ['PosePriorStem']
 
@@ -81,14 +82,8 @@ class PosePriorStem(BaseModule):
     """
 
     def __init__(self,
-                 pose: Optional[dict] = dict(
-                     backend='ultralytics',
-                     weights='yolo11n-pose.pt',
-                     conf=0.25,
-                     kpt_thr=0.5,
-                     imgsz=640),
-                 sam: Optional[dict] = dict(
-                     weights='FastSAM-s.pt', imgsz=640, conf=0.4, iou=0.9),
+                 pose: Optional[dict] = DEFAULT_POSE,
+                 sam: Optional[dict] = DEFAULT_SAM,
                  channels: Sequence[str] = PRIOR_CHANNELS,
                  mean: Optional[Sequence[float]] = None,
                  std: Optional[Sequence[float]] = None,
