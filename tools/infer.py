@@ -16,8 +16,11 @@ For each input image it writes, under ``--out-dir``:
 ``<name>`` is the file name without extension; when two inputs share it
 (``p.jpg`` and ``p.png``) the extension is added (``p_jpg``, ``p_png``), and
 identical file names from different folders get ``_1``, ``_2``, ... An
-image that cannot be read is reported and skipped; the others are processed
-and the exit code is 1 at the end.
+image that cannot be read (or whose outputs cannot be written) is reported
+and skipped; the others are processed and the exit code is 1 at the end.
+Bad arguments (missing config, checkpoint or inputs, an output folder that
+cannot be written, a pose model that cannot be loaded) are refused before
+any image is processed: one line naming the argument and the fix, exit 2.
 
 Examples::
 
@@ -26,7 +29,6 @@ Examples::
 """
 import argparse
 import json
-import os
 import os.path as osp
 import sys
 
@@ -48,8 +50,18 @@ EXIF orientation: photos carrying an EXIF orientation tag (phones, cameras)
 are turned upright first, as photo viewers show them; the label maps and
 panels have the upright size. (Training data follows the dataset's own
 policy, see tools/check_dataset.py.)
-Exit code: 0 when every image was processed, 1 when some could not be read
-(each is reported and skipped; all others are written), 2 on bad arguments.
+Pose priors (models with a pose prior stem, model.stem): computed online
+by the stem's pose model (model.stem.pose.weights; checked before the first
+image). With --priors-dir DIR, an image whose DIR/<name>.npz exists (made
+by tools/precompute_priors.py) uses that file and never runs the pose
+model; the other images fall back to online priors, with a message.
+Output: --out-dir and its vis/ are checked for writing before the model is
+built.
+Exit code: 0 when every image was processed; 1 when some could not be read
+or their outputs could not be written (each is reported and skipped; all
+others are written); 2 on bad arguments (one line naming the argument and
+the fix, before any image is processed), including a model, checkpoint or
+pose model that cannot be loaded.
 """
 
 
@@ -96,15 +108,29 @@ def parse_args(argv=None):
                    help='write per-class pixel areas per level to this JSON')
     p.add_argument('--no-progress', action='store_true',
                    help='no progress bar')
+    p.add_argument('--priors-dir', default=None, metavar='DIR',
+                   help='folder of precomputed prior files (<name>.npz, '
+                   'e.g. data/synthetic_pascal_part/priors): images with a '
+                   'file there skip the pose model; the others get online '
+                   'priors (default: online priors for every image)')
     args = p.parse_args(argv)
     args.config, args.checkpoint = args.model, None
     if osp.isdir(args.model):
         args.config = None
+    elif not osp.exists(args.model):
+        fail(f'MODEL {args.model} does not exist: give a model config (.py) '
+             'and its CHECKPOINT, or a training work dir')
     elif not args.inputs[1:]:
-        p.error('with a config, give the CHECKPOINT and then the images')
+        fail('with a config, give the CHECKPOINT and then the images')
     else:
         args.checkpoint = args.inputs.pop(0)
     return args
+
+
+def fail(message: str) -> None:
+    """Refuse a bad argument: one line on stderr, exit code 2."""
+    print(f'infer.py: error: {message}', file=sys.stderr, flush=True)
+    raise SystemExit(2)
 
 
 def _areas(hier, levels: dict) -> dict:
@@ -116,6 +142,59 @@ def _areas(hier, levels: dict) -> dict:
     return out
 
 
+def _check_args(args):
+    """Everything that can be checked before the model is built.
+
+    Returns:
+        Config: The config (``args.checkpoint`` is resolved in place).
+    """
+    from mmhierseg.apis import infer_args as checks
+    try:
+        cfg, args.checkpoint = checks.resolve_model(args.model,
+                                                    args.checkpoint)
+        checks.check_inputs(args.inputs)
+        checks.check_device(args.device)
+        args.priors_dir = checks.check_prior_dir(args.priors_dir)
+        checks.writable_dir(args.out_dir, '--out-dir',
+                            'choose another --out-dir')
+        if not args.no_vis:
+            checks.writable_dir(
+                osp.join(args.out_dir, 'vis'), '--out-dir',
+                'fix its permissions, choose another --out-dir or pass '
+                '--no-vis')
+        if args.areas_json:
+            checks.writable_file(args.areas_json, '--areas-json')
+    except checks.BadArgument as e:
+        fail(str(e))
+    return cfg
+
+
+def _build(args, cfg):
+    """The inferencer; a model that cannot be built is a bad argument."""
+    from mmhierseg.apis import HierSegInferencer
+    from mmhierseg.apis.infer_args import first_line
+    try:
+        return HierSegInferencer(
+            cfg, args.checkpoint, device=args.device,
+            show_progress=not args.no_progress, prior_dir=args.priors_dir)
+    except Exception as e:  # noqa: BLE001 - a bad config or checkpoint
+        if args.priors_dir is not None and 'prior_dir=' in str(e):
+            fail(f'--priors-dir: {e}')
+        fail(f'cannot build the model of {args.model} with CHECKPOINT '
+             f'{args.checkpoint} ({first_line(e)}): give a config and a '
+             'checkpoint (.pth) that tools/train.py wrote for it')
+
+
+def _write(args, res) -> None:
+    """Write one image's label maps (and panel); raises OSError."""
+    import mmcv
+    for level, lm in res['levels'].items():
+        mmcv.imwrite(lm, osp.join(args.out_dir, f'{res["name"]}_{level}.png'))
+    if not args.no_vis:
+        mmcv.imwrite(mmcv.rgb2bgr(res['visualization']),
+                     osp.join(args.out_dir, 'vis', f'{res["name"]}.png'))
+
+
 def main(argv=None):
     """Entry point.
 
@@ -124,49 +203,48 @@ def main(argv=None):
 
     Returns:
         int: 0 if every image was processed, 1 if some were skipped.
+
+    Raises:
+        SystemExit: 2 on a bad argument (one line on stderr).
     """
+    from mmhierseg.apis import PriorModelError
     args = parse_args(argv)
-    import mmcv
-
-    from mmhierseg.apis import HierSegInferencer
-    from mmhierseg.apis.inputs import expand_inputs
-
-    if args.checkpoint is not None and not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(f'checkpoint {args.checkpoint} does not exist')
-    expand_inputs(args.inputs)  # bad inputs fail before the model is built
-    inferencer = HierSegInferencer(
-        args.model if args.config is None else args.config, args.checkpoint,
-        device=args.device, show_progress=not args.no_progress)
+    cfg = _check_args(args)
+    inferencer = _build(args, cfg)
     hier = inferencer.hierarchy
-    os.makedirs(args.out_dir, exist_ok=True)
-    if not args.no_vis:
-        os.makedirs(osp.join(args.out_dir, 'vis'), exist_ok=True)
     done, failed, areas = 0, [], {}
-    for res in inferencer.iter_predictions(
-            args.inputs, args.batch_size, return_vis=not args.no_vis):
-        if 'error' in res:
-            print(f'\nerror: {res["error"]} -- skipped, the other images are '
-                  'processed', file=sys.stderr, flush=True)
-            failed.append(res)
-            continue
-        for level, lm in res['levels'].items():
-            mmcv.imwrite(lm, osp.join(args.out_dir,
-                                      f'{res["name"]}_{level}.png'))
-        if not args.no_vis:
-            mmcv.imwrite(mmcv.rgb2bgr(res['visualization']),
-                         osp.join(args.out_dir, 'vis', f'{res["name"]}.png'))
-        if args.areas_json:
-            areas[res['name']] = dict(input=res['input'],
-                                      levels=_areas(hier, res['levels']))
-        done += 1
+    results = inferencer.iter_predictions(
+        args.inputs, args.batch_size, return_vis=not args.no_vis)
+    try:
+        for res in results:
+            if 'error' not in res:
+                try:
+                    _write(args, res)
+                except OSError as e:
+                    res['error'] = f'cannot write the outputs of ' \
+                        f'{res["input"] or res["name"]}: {e}'
+            if 'error' in res:
+                print(f'\nerror: {res["error"]} -- skipped, the other '
+                      'images are processed', file=sys.stderr, flush=True)
+                failed.append(res)
+                continue
+            if args.areas_json:
+                areas[res['name']] = dict(input=res['input'],
+                                          levels=_areas(hier, res['levels']))
+            done += 1
+    except PriorModelError as e:
+        fail(str(e))
     if args.areas_json:
-        with open(args.areas_json, 'w') as f:
-            json.dump(areas, f, indent=1)
+        try:
+            with open(args.areas_json, 'w') as f:
+                json.dump(areas, f, indent=1)
+        except OSError as e:
+            failed.append(dict(input=f'--areas-json ({e})', name=''))
     print(f'\nwrote {done} x {hier.num_levels} label maps to {args.out_dir}')
     if failed:
-        print(f'error: {len(failed)} image(s) could not be read and were '
-              'skipped: ' + ', '.join(r['input'] or r['name'] for r in failed),
-              file=sys.stderr)
+        print(f'error: {len(failed)} image(s) could not be processed and '
+              'were skipped: ' + ', '.join(r['input'] or r['name']
+                                           for r in failed), file=sys.stderr)
         return 1
     return 0
 

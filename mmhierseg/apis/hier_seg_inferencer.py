@@ -7,7 +7,6 @@ import warnings
 from typing import Iterator, List, Optional
 
 import numpy as np
-import torch
 from mmcv.transforms import Compose
 from mmengine.runner import load_state_dict
 from mmengine.utils import ProgressBar
@@ -17,6 +16,9 @@ from ..hierarchy import ClassHierarchy
 from ..utils.checkpoint import register_checkpoint_safe_globals
 from ..visualization import HierSegLocalVisualizer
 from .inputs import expand_inputs, read_input
+from .probabilities import level_probabilities
+from .prior_inputs import (LOADING, prepare_priors, prior_pipeline,
+                           prior_stem, test_pipeline)
 from .work_dir import resolve_work_dir
 
 __all__ = ['HierSegInferencer', 'resolve_work_dir']
@@ -30,6 +32,9 @@ class HierSegInferencer(MMSegInferencer):
     hierarchy: per-level label maps and probabilities, the panel drawing of
     :class:`HierSegLocalVisualizer`, mixed-size batches, per-image error
     reports and unique output names.
+
+    Pose priors (a ``PosePriorStem``): online, or from prior files with
+    ``prior_dir`` (see :mod:`mmhierseg.apis.prior_inputs`).
 
     Example::
 
@@ -45,10 +50,15 @@ class HierSegInferencer(MMSegInferencer):
         device (str, optional): ``'cpu'``, ``'cuda:0'``...; None: CUDA if
             available.
         show_progress (bool): Show a progress bar. Defaults to False.
+        prior_dir (str, optional): The images' prior files (``<name>.npz``),
+            as ``LoadPoseAnnotations``'s ``prior_dir``: a folder name next
+            to the image folder (``'priors'``) or an absolute path; images
+            without one get online priors. None: online for every image.
     """
 
     def __init__(self, model, weights: Optional[str] = None,
-                 device: Optional[str] = None, show_progress: bool = False):
+                 device: Optional[str] = None, show_progress: bool = False,
+                 prior_dir: Optional[str] = None):
         if isinstance(model, str) and osp.isdir(model):
             model, weights = resolve_work_dir(model, weights)
         if isinstance(model, str) and not osp.isfile(model):
@@ -59,6 +69,9 @@ class HierSegInferencer(MMSegInferencer):
         super().__init__(model=model, weights=weights, device=device)
         self.show_progress = show_progress
         self.visualizer.dataset_meta = self.model.dataset_meta
+        self.prior_dir = prior_dir
+        self.prior_pipeline = None if prior_dir is None else Compose(
+            prior_pipeline(self.model, self.cfg, prior_dir))
 
     @property
     def hierarchy(self) -> ClassHierarchy:
@@ -91,13 +104,10 @@ class HierSegInferencer(MMSegInferencer):
         model.dataset_meta = ClassHierarchy.build(tree).metainfo()
 
     def _init_pipeline(self, cfg) -> Compose:
-        """The test pipeline after image loading, without annotations."""
-        pipeline = cfg.get('test_pipeline') or \
-            cfg.test_dataloader.dataset.pipeline
-        return Compose([
-            t for t in pipeline
-            if not re.search(r'Load.*(Image|Annotation)', str(t['type']))
-        ])
+        """The test pipeline after image loading, without annotations (nor
+        prior files: see ``prior_dir``)."""
+        return Compose([t for t in test_pipeline(cfg)
+                        if not re.search(LOADING, str(t['type']))])
 
     def _init_visualizer(self, cfg) -> HierSegLocalVisualizer:
         """A backend-free :class:`HierSegLocalVisualizer` (no logging)."""
@@ -106,12 +116,8 @@ class HierSegInferencer(MMSegInferencer):
             hierarchy=self.model.dataset_meta['hierarchy'])
 
     def probabilities(self, sample) -> dict:
-        """Per-level class probabilities ``(C_k, H, W)`` of one prediction.
-
-        ``'consistent'`` decoding: the softmax of the leaf scores, summed
-        over each coarse class's leaves (the label maps are the tree-derived
-        argmax of the leaf, which the summed probabilities of a coarse level
-        may rank differently). ``'independent'``: each level's softmax.
+        """Per-level class probabilities ``(C_k, H, W)`` of one prediction
+        (see :func:`~mmhierseg.apis.probabilities.level_probabilities`).
 
         Args:
             sample (SegDataSample): A prediction.
@@ -119,21 +125,7 @@ class HierSegInferencer(MMSegInferencer):
         Returns:
             dict[str, np.ndarray]: Level name -> float32 probabilities.
         """
-        h = self.hierarchy
-        leaf = torch.softmax(sample.seg_logits.data.float(), dim=0)
-        out = {}
-        for k, level in enumerate(h.level_names):
-            field = h.field(k, 'seg_logits')
-            if k != h.leaf_level and field in sample:
-                p = torch.softmax(sample.get(field).data.float(), dim=0)
-            elif k != h.leaf_level:
-                idx = torch.tensor(h.lut(k), device=leaf.device)
-                p = leaf.new_zeros((h.num_classes[k], ) + leaf.shape[1:])
-                p.index_add_(0, idx, leaf)
-            else:
-                p = leaf
-            out[level] = p.cpu().numpy()
-        return out
+        return level_probabilities(self.hierarchy, sample)
 
     def iter_predictions(self, inputs, batch_size: int = 1,
                          return_probs: bool = False,
@@ -143,7 +135,9 @@ class HierSegInferencer(MMSegInferencer):
 
         Args:
             inputs: Paths, folders, glob patterns, numpy arrays (BGR) or PIL
-                images, or a list of them (see :func:`expand_inputs`).
+                images, or a list of them (see :func:`expand_inputs`). 16-bit
+                and float images are scaled as a 16-bit file is read, never
+                clipped (:mod:`mmhierseg.apis.pixels`).
             batch_size (int): Images per forward pass (>= 1); images of
                 different sizes in one batch run as separate passes.
             return_probs (bool): Add ``probabilities`` (see
@@ -154,33 +148,36 @@ class HierSegInferencer(MMSegInferencer):
         Yields:
             dict: Per image, in input order: ``name`` (unique output name),
             ``input`` (the path or None), and either ``levels`` (level name
-            -> ``HxW`` uint8 label map at the image's upright size) or
-            ``error`` (why the image could not be processed; it is skipped).
+            -> ``HxW`` uint8 label map at the image's upright size; with a
+            pose prior stem, ``priors``: the prior file used or
+            ``'online'``) or ``error`` (why the image could not be
+            processed; it is skipped).
+
+        Raises:
+            PriorModelError: Before the first image, when some images need
+                online priors and the stem's pose model cannot be loaded.
         """
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) \
                 or batch_size < 1:
             raise ValueError(f'batch_size must be an integer >= 1, got '
                              f'{batch_size!r}')
         items = expand_inputs(inputs)
+        files = prepare_priors(self.model, items, self.prior_dir)
         bar = ProgressBar(len(items), file=sys.stdout) \
             if self.show_progress else None
         for start in range(0, len(items), batch_size):
             chunk, loaded = items[start:start + batch_size], {}
             for i, item in enumerate(chunk):
                 try:
-                    img = read_input(item)
-                    loaded[i] = (img, self.pipeline(dict(
-                        img=img, img_path=item.path,
-                        img_shape=img.shape[:2], ori_shape=img.shape[:2])))
+                    loaded[i] = self._load(item, files.get(start + i))
                 except Exception as e:  # noqa: BLE001 - skip, report
                     loaded[i] = e
-            preds = {}
-            by_shape = {}
-            for i, v in loaded.items():
-                if not isinstance(v, Exception):
-                    by_shape.setdefault(tuple(v[1]['inputs'].shape),
-                                        []).append(i)
-            for idx in by_shape.values():  # one size per test batch (mmseg)
+            preds, groups = {}, {}
+            for i, v in loaded.items():  # one size per test batch (mmseg),
+                if not isinstance(v, Exception):  # priors for all or none
+                    groups.setdefault((tuple(v[1]['inputs'].shape),
+                                       start + i in files), []).append(i)
+            for idx in groups.values():
                 outs = self.forward(self.collate_fn([loaded[i][1]
                                                      for i in idx]))
                 preds.update(zip(idx, outs))
@@ -195,8 +192,19 @@ class HierSegInferencer(MMSegInferencer):
                     res['error'] = msg if where in msg else f'{where}: {msg}'
                     yield res
                     continue
+                if prior_stem(self.model) is not None:
+                    res['priors'] = files.get(start + i, 'online')
                 yield self._result(res, loaded[i][0], preds[i], return_probs,
                                    return_vis, return_datasamples)
+
+    def _load(self, item, priors: Optional[str]) -> tuple:
+        """The image and its packed test-pipeline output (with its prior
+        file ``priors`` loaded, if given)."""
+        img = read_input(item)
+        pipeline = self.pipeline if priors is None else self.prior_pipeline
+        return img, pipeline(dict(img=img, img_path=item.path,
+                                  img_shape=img.shape[:2],
+                                  ori_shape=img.shape[:2]))
 
     def _result(self, res, img, sample, probs, vis, datasample) -> dict:
         maps = self.visualizer.level_maps(sample, 'pred_sem_seg')

@@ -3,6 +3,11 @@
 Reading policy for users' photos: the EXIF orientation tag is honoured
 (the image is turned upright as a photo viewer shows it), for files and for
 PIL images alike; label maps are returned in that upright orientation.
+Pixel values: files are decoded to 8 bits by OpenCV (a 16-bit file keeps the
+high byte); arrays and PIL images of other types are converted the same way
+(``uint16`` -> ``v >> 8``, floats in ``[0, 1]`` -> ``round(v * 255)``) or
+refused with a ``ValueError`` that says how to convert them, never clipped
+(:mod:`mmhierseg.apis.pixels`).
 """
 import glob
 import os
@@ -12,6 +17,8 @@ from typing import List
 
 import mmcv
 import numpy as np
+
+from .pixels import pil_to_array, to_uint8
 
 __all__ = ['IMG_EXTS', 'InferenceInput', 'expand_inputs', 'read_input']
 
@@ -52,7 +59,8 @@ def _expand_one(item) -> list:
             if f.lower().endswith(IMG_EXTS) and osp.isfile(osp.join(item, f)))
         if not found:
             raise FileNotFoundError(
-                f'no image ({", ".join(IMG_EXTS)}) in folder {item}')
+                f'no image ({", ".join(IMG_EXTS)}) in folder {item}: put '
+                'images in it, or give image files or patterns')
         return found
     if osp.isfile(item):
         return [item]
@@ -60,9 +68,13 @@ def _expand_one(item) -> list:
         found = sorted(p for p in glob.glob(item, recursive=True)
                        if osp.isfile(p))
         if not found:
-            raise FileNotFoundError(f'no file matches the pattern {item}')
+            raise FileNotFoundError(
+                f'no file matches the pattern {item}: check it (and quote it'
+                ' on the command line, so the tool, not the shell, expands '
+                'it)')
         return found
-    raise FileNotFoundError(f'input {item} does not exist')
+    raise FileNotFoundError(f'input {item} does not exist: give image files,'
+                            ' folders of images or glob patterns')
 
 
 def _unique_names(sources: list) -> List[str]:
@@ -97,9 +109,10 @@ def expand_inputs(inputs) -> List[InferenceInput]:
 
     Args:
         inputs: A path (file, folder, or glob pattern such as
-            ``'photos/**/*.jpg'``), a numpy array (BGR, as ``cv2.imread``),
-            a PIL image, or a list/tuple of these. Folders give their image
-            files (``IMG_EXTS``), sorted.
+            ``'photos/**/*.jpg'``), a numpy array (BGR, as ``cv2.imread``;
+            ``uint8``, ``uint16`` or floats in ``[0, 1]``), a PIL image, or
+            a list/tuple of these. Folders give their image files
+            (``IMG_EXTS``), sorted.
 
     Returns:
         list[InferenceInput]: The images, in input order.
@@ -126,11 +139,7 @@ def _as_bgr(img: np.ndarray, what: str) -> np.ndarray:
     if img.ndim != 3 or img.shape[2] not in (3, 4) or min(img.shape[:2]) < 1:
         raise ValueError(f'{what}: expected an HxW, HxWx3 (BGR) or HxWx4 '
                          f'image, got shape {img.shape}')
-    if img.dtype != np.uint8:
-        if not np.issubdtype(img.dtype, np.number):
-            raise ValueError(f'{what}: expected numbers, got {img.dtype}')
-        img = np.clip(img, 0, 255).astype(np.uint8)
-    return np.ascontiguousarray(img[..., :3])
+    return np.ascontiguousarray(to_uint8(img[..., :3], what))
 
 
 def read_input(item: InferenceInput) -> np.ndarray:
@@ -144,7 +153,9 @@ def read_input(item: InferenceInput) -> np.ndarray:
 
     Raises:
         OSError: If a file cannot be read or decoded (the message names it).
-        ValueError: If an array or PIL image has an unusable shape or type.
+        ValueError: If an array or PIL image has an unusable shape, or
+            pixel values with no 8-bit meaning (floats outside ``[0, 1]``,
+            NaN; see :mod:`mmhierseg.apis.pixels`).
     """
     src = item.source
     if isinstance(src, str):
@@ -171,8 +182,9 @@ def read_input(item: InferenceInput) -> np.ndarray:
     except ImportError:  # pragma: no cover - PIL ships with mmcv
         Image = None
     if Image is not None and isinstance(src, Image.Image):
-        rgb = np.asarray(ImageOps.exif_transpose(src).convert('RGB'))
-        return np.ascontiguousarray(rgb[..., ::-1])
+        what = f'PIL input {item.name}'
+        img = pil_to_array(ImageOps.exif_transpose(src), what)
+        return _as_bgr(img if img.ndim == 2 else img[..., ::-1], what)
     raise TypeError(f'unsupported input {type(src).__name__} ({item.name}): '
                     'give paths, folders, glob patterns, numpy arrays or '
                     'PIL images')

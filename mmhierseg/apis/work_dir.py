@@ -26,11 +26,13 @@ def resolve_work_dir(work_dir: str, weights: Optional[str] = None):
     if len(configs) != 1:
         raise FileNotFoundError(
             f'work dir {work_dir}: expected one config (*.py, dumped by '
-            f'tools/train.py), found {len(configs)} {configs}; pass the '
+            f'tools/train.py), found {len(configs)} {configs}; give the '
             'config and the checkpoint instead')
     weights = weights or find_checkpoint(work_dir, best=True)
     if weights is None:
-        raise FileNotFoundError(f'work dir {work_dir} holds no checkpoint '
-                                '(best_*.pth, iter_*.pth, epoch_*.pth); pass '
-                                'weights=...')
+        raise FileNotFoundError(
+            f'work dir {work_dir} holds no checkpoint (best_*.pth, '
+            'iter_*.pth, epoch_*.pth): train into it first (tools/train.py),'
+            ' or give the config and a checkpoint (tools/infer.py CONFIG '
+            'CHECKPOINT ..., HierSegInferencer(config, weights))')
     return configs[0], weights

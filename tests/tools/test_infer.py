@@ -60,19 +60,21 @@ def test_infer_photos_levels_panels_areas(tiny_model, tmp_path, capsys,
         assert panel.shape[0] > img.shape[0]
 
 
-def test_infer_names_missing_input(tiny_model, tmp_path, load_tool):
+def test_infer_names_missing_input(tiny_model, tmp_path, capsys, load_tool):
+    """Bad arguments: exit 2, naming the argument (more cases:
+    tests/tools/test_infer_errors.py)."""
     main = load_tool('infer').main
     cfg_path, ckpt = tiny_model
-    with pytest.raises(FileNotFoundError, match='missing.pth'):
-        main([cfg_path, str(tmp_path / 'missing.pth'), str(tmp_path),
-              '--out-dir', str(tmp_path)])
-    with pytest.raises(FileNotFoundError, match='nope.jpg'):
-        main([cfg_path, ckpt, str(tmp_path / 'nope.jpg'), '--out-dir',
-              str(tmp_path)])
     (tmp_path / 'empty').mkdir()
-    with pytest.raises(FileNotFoundError, match='no image'):
-        main([cfg_path, ckpt, str(tmp_path / 'empty'), '--out-dir',
-              str(tmp_path)])
+    for argv, word in (
+            ([cfg_path, str(tmp_path / 'missing.pth'), str(tmp_path)],
+             'missing.pth'),
+            ([cfg_path, ckpt, str(tmp_path / 'nope.jpg')], 'nope.jpg'),
+            ([cfg_path, ckpt, str(tmp_path / 'empty')], 'no image')):
+        with pytest.raises(SystemExit) as exc:
+            main(argv + ['--out-dir', str(tmp_path)])
+        assert exc.value.code == 2
+        assert word in capsys.readouterr().err
 
 
 def test_infer_mixed_sizes_tiny_and_grayscale(tiny_model, tmp_path, load_tool):
