@@ -60,7 +60,7 @@ class FastSAMSegmenter:
         self.weights = weights
         self.prompt = prompt
         self.model = load_ultralytics_model(weights, 'fastsam', download,
-                                            'FastSAM', 'sam')
+                                            'FastSAM', 'model.stem.sam')
         self.predict_args = dict(
             imgsz=imgsz if isinstance(imgsz, int) else list(imgsz),
             conf=conf,

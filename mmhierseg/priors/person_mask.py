@@ -85,7 +85,8 @@ def keypoint_person_mask(keypoints: np.ndarray,
 
 
 def mask_maker(channels: Sequence[str], sam: Optional[dict],
-               download: Optional[bool] = None) -> Optional[dict]:
+               download: Optional[bool] = None,
+               check_weights: bool = True) -> Optional[dict]:
     """What makes the ``mask`` channel of a stem config.
 
     Args:
@@ -95,6 +96,9 @@ def mask_maker(channels: Sequence[str], sam: Optional[dict],
         download (bool, optional): Whether FastSAM weights may be
             downloaded (see :func:`~mmhierseg.priors.model_store
             .download_allowed`).
+        check_weights (bool): Fall back to the keypoints where the FastSAM
+            weights are absent (to make priors); False: what the config
+            asks for (to check priors made elsewhere).
 
     Returns:
         dict | None: None without a ``mask`` channel; the FastSAM config
@@ -110,6 +114,8 @@ def mask_maker(channels: Sequence[str], sam: Optional[dict],
         return None
     if not sam or is_keypoint_mask(sam):
         return dict(KEYPOINT_MASK, **dict(sam or {}))
+    if not check_weights:
+        return dict(sam)
     from .model_store import resolve_ultralytics_weights
     weights = dict(sam).get('weights', 'FastSAM-s.pt')
     try:

@@ -80,15 +80,15 @@ def prior_source(pose: Optional[dict], sam: Optional[dict]) -> dict:
     return dict(settings=settings, hashes=hashes)
 
 
-def stem_prior_source(stem: dict, download: Optional[bool] = None) -> dict:
-    """:func:`prior_source` of the priors a stem config makes: its pose
+def stem_prior_source(stem: dict) -> dict:
+    """:func:`prior_source` of the priors a stem config asks for: its pose
     settings and its mask maker (:func:`mask_maker`: FastSAM, or the
-    keypoints), with the stem's defaults where the config leaves them out.
+    keypoints with ``sam=None``), with the stem's defaults where the config
+    leaves them out. Whether the FastSAM weights are here is not asked
+    (priors made elsewhere need none).
 
     Args:
         stem (dict): ``model.stem`` of a config.
-        download (bool, optional): Whether absent FastSAM weights may be
-            downloaded.
 
     Returns:
         dict: See :func:`prior_source`.
@@ -97,7 +97,7 @@ def stem_prior_source(stem: dict, download: Optional[bool] = None) -> dict:
     channels = tuple(stem.get('channels', PRIOR_CHANNELS))
     return prior_source(stem.get('pose', DEFAULT_POSE),
                         mask_maker(channels, stem.get('sam', DEFAULT_SAM),
-                                   download))
+                                   check_weights=False))
 
 
 def check_source(recorded: dict, expected: Optional[dict], path: str) -> None:

@@ -57,14 +57,15 @@ def check_priors(cfg, splits: Sequence[str] = ('train', 'val')) -> int:
 
     from mmhierseg.datasets.prior_files import check_prior_files
     from mmhierseg.datasets.sample_checks import list_problems
-    from mmhierseg.priors import (PRECOMPUTE_HINT, PRIOR_CHANNELS,
-                                  check_source, prior_source)
+    from mmhierseg.priors import (DEFAULT_POSE, PRECOMPUTE_HINT,
+                                  PRIOR_CHANNELS, check_source,
+                                  stem_prior_source)
     from mmhierseg.priors.file_checks import BadPriorFilesError
     stem = cfg['model'].get('stem') or {}
-    pose = dict(stem.get('pose') or {})
+    pose = dict(stem.get('pose', DEFAULT_POSE) or {})
     channels = tuple(stem.get('channels', PRIOR_CHANNELS))
-    expected = prior_source(pose, stem.get('sam') if 'mask' in channels
-                            else None)
+    # what tools/precompute_priors.py records for this stem
+    expected = stem_prior_source(stem)
     hint = PRECOMPUTE_HINT.replace(
         'CONFIG', getattr(cfg, 'filename', None) or 'CONFIG')
     checked, bad, stale = 0, [], []

@@ -275,7 +275,7 @@ def test_missing_weights_offline_error(make_stem, monkeypatch, tmp_path):
         stem(normalize(random_images(1)))
     msg = str(err.value)
     assert "'yolov8n-pose.pt' not found locally" in msg
-    assert "pose=dict(weights='/path/to/yolov8n-pose.pt'" in msg
+    assert "model.stem.pose.weights='/path/to/yolov8n-pose.pt'" in msg
     # the default stem names the packaged pose model (found offline, see
     # tests/priors/test_packaged_pose.py)
     from mmseg.registry import MODELS
