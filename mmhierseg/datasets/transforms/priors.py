@@ -111,9 +111,14 @@ class LoadPoseAnnotations(BaseTransform):
         results[PRIOR_KEY] = np.ascontiguousarray(maps.transpose(1, 2, 0))
         results['pose_prior_channels'] = self.channels
         settings = source.get('settings')
-        results['pose_prior_source'] = str(
-            settings.get('kind', 'pose model') if isinstance(
-                settings, dict) else 'pose model')
+        kind = str(settings.get('kind', 'pose model') if isinstance(
+            settings, dict) else 'pose model')
+        if isinstance(source.get('degrade'), dict):
+            kind += ', degraded ({})'.format(', '.join(
+                f'{k} {v}' for k, v in sorted(source['degrade'].items())))
+        if isinstance(source.get('mask'), dict):
+            kind += f", mask from {source['mask'].get('source', '?')}"
+        results['pose_prior_source'] = kind
         fields = results.setdefault('seg_fields', [])
         if PRIOR_KEY not in fields:
             fields.append(PRIOR_KEY)

@@ -221,8 +221,11 @@ class PosePriorStem(BaseModule):
                 where += ', person mask from ' + (
                     'the keypoints' if is_keypoint_mask(maker) else 'FastSAM')
         else:
-            note = ' (ORACLE keypoints: drawn by the synthetic generator, ' \
-                'not found by a pose model)' if 'oracle' in source else ''
+            note = '' if 'oracle' not in source else (
+                ' (the synthetic generator\'s keypoints, degraded like a pose '
+                "model's, not found by one)" if 'degraded' in source else
+                ' (ORACLE keypoints: drawn by the synthetic generator, not '
+                'found by a pose model)')
             where = ("come from the data, made by: "
                      f"{source or 'unknown'}{note}")
         MMLogger.get_current_instance().info(
