@@ -18,6 +18,8 @@ from tests.apis._tiny import photos, write_model
 
 ort = pytest.importorskip('onnxruntime')
 TREE = ClassHierarchy.build('pascal_part')
+#: the test pipeline's resize in tests.apis._tiny's config
+RESIZE = dict(type='Resize', scale=(320, 160), keep_ratio=True)
 STEM = ("dict(type='PosePriorStem', pose=dict(weights='yolov8n-pose.yaml'),"
         " sam=None, channels=('head', 'torso'))")
 
@@ -28,15 +30,27 @@ def _photo_batch(h, w):
 
 
 def _torch_predict(model, imgs, priors=None):
-    """The mmseg path: data preprocessor + test_step (+ given priors)."""
+    """The inferencer's path: the test pipeline's Resize (that of
+    ``tests.apis._tiny``), the data preprocessor, test_step; given priors
+    (at the image size) resized as the pipeline resizes prior maps."""
+    from mmseg.registry import TRANSFORMS
+    resize = TRANSFORMS.build(RESIZE)
+    results = [resize(dict(img=i, gt_pose_prior=None if priors is None else
+                           priors[n].permute(1, 2, 0).numpy(),
+                           seg_fields=['gt_pose_prior']))
+               for n, i in enumerate(imgs)]
     samples = [SegDataSample(metainfo=dict(
-        img_shape=i.shape[:2], ori_shape=i.shape[:2])) for i in imgs]
-    data = dict(inputs=[torch.from_numpy(i).permute(2, 0, 1) for i in imgs],
-                data_samples=samples)
+        img_shape=r['img_shape'], ori_shape=i.shape[:2]))
+        for r, i in zip(results, imgs)]
+    data = dict(inputs=[torch.from_numpy(r['img']).permute(2, 0, 1)
+                        for r in results], data_samples=samples)
     if priors is not None:
+        resized = torch.stack([torch.from_numpy(np.ascontiguousarray(
+            r['gt_pose_prior'].transpose(2, 0, 1))) for r in results])
+
         def fixed(x):  # the priors the ONNX graph gets, padded like images
             out = torch.zeros(x.shape[0], priors.shape[1], *x.shape[-2:])
-            out[:, :, :priors.shape[2], :priors.shape[3]] = priors
+            out[:, :, :resized.shape[2], :resized.shape[3]] = resized
             return out
         model.stem.compute_priors = fixed
     with torch.no_grad():
@@ -49,8 +63,8 @@ def _check(sess, model, h, w, with_priors=False):
                                 for i in imgs]).astype(np.float32)}
     priors = None
     if with_priors:
-        priors = torch.rand(2, 2, h, w, generator=torch.Generator()
-                            .manual_seed(h))
+        priors = (torch.rand(2, 2, h, w, generator=torch.Generator()
+                             .manual_seed(h)) > 0.5).float()
         feeds['priors'] = priors.numpy()
     names = [o.name for o in sess.get_outputs()]
     assert names == list(TREE.level_names) + ['scores']
