@@ -39,6 +39,30 @@ def _no_network_attempts():
         f'network attempts during tests: {_netguard.ATTEMPTS}')
 
 
+@pytest.fixture(autouse=True)
+def _live_log_streams():
+    """A logger keeps the stream it was given when made: made while a test
+    captured the output, it writes to a closed stream in later tests, and
+    ``logging`` then prints "--- Logging error ---" with a traceback into
+    their stderr. Point such handlers at the test's own streams."""
+    import logging
+
+    from mmengine.logging import MMLogger
+    loggers = [logging.getLogger()]
+    if MMLogger.check_instance_created('mmengine'):
+        loggers.append(MMLogger.get_instance('mmengine'))
+    loggers.append(MMLogger.get_current_instance())
+    for logger in loggers:
+        for handler in logger.handlers:
+            stream = getattr(handler, 'stream', None)
+            if isinstance(handler, logging.StreamHandler) and not isinstance(
+                    handler, logging.FileHandler) and getattr(
+                        stream, 'closed', False):
+                to_err = getattr(stream, 'name', '') == '<stderr>'
+                handler.setStream(sys.stderr if to_err else sys.stdout)
+    yield
+
+
 def pytest_configure(config):
     config.addinivalue_line(
         'markers', 'slow: trains a model or spawns processes (the fast set: '
