@@ -43,7 +43,8 @@ def prepare_study_data(data_root: str,
                        seed: int = STUDY_DATA['seed'],
                        degraded: Optional[Dict[str, dict]] = None) -> dict:
     """Make the synthetic study set where ``data_root`` is empty; make the
-    degraded prior folders where it has oracle ``priors/``.
+    degraded prior folders where it has oracle ``priors/`` (not on a set
+    whose ``priors/`` the generator already degraded, such as the demo's).
 
     A set the generator made records its settings (``synthetic.json``);
     tools print them and study results are keyed by them, so a study never
@@ -65,6 +66,11 @@ def prepare_study_data(data_root: str,
     if not osp.isdir(data_root) or not os.listdir(data_root):
         from mmhierseg.testing.synthetic import make_synthetic_dataset
         make_synthetic_dataset(data_root, num_train, num_val, seed=seed)
+    made = data_manifest(data_root)
+    if made.get('prior_degrade') or made.get('prior_mask'):
+        # priors/ already holds a pose model's errors (the demo's set):
+        # degrading them again would stand for no pose model
+        return made
     if osp.isdir(osp.join(data_root, 'priors')):
         for name, levels in (DEGRADE_LEVELS if degraded is None
                              else degraded).items():
