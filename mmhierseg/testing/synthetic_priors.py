@@ -11,7 +11,9 @@ image but hidden (behind an occluder or a nearer person's background, a
 face turned away, legs below a close-up's frame), 0 = outside the image.
 Only visible joints get confidence 1 (the others 0), so the drawn priors
 never cover what the image does not show. Left and right are the
-generator's; the prior channels merge them.
+person's own, as in COCO (a person facing the camera has ``left_shoulder`` on
+the image's right), so a real pose model's output can be scored against
+them; the prior channels merge the two sides.
 """
 from typing import Callable, List, Optional
 
@@ -71,16 +73,21 @@ def coco_keypoints(sk: dict, view: str, draw_legs: bool,
                 far + 2: (-f * 0.2 * rx, 0)}
         hidden[[far, far + 2]] = True
     else:
-        face = {0: (0.0, 0.2 * ry), 1: (-0.35 * rx, -0.1 * ry),
-                2: (0.35 * rx, -0.1 * ry), 3: (-0.95 * rx, 0.0),
-                4: (0.95 * rx, 0.0)}
+        # the person's left is the image's right when they face the camera
+        m = -1.0 if view == 'back' else 1.0
+        face = {0: (0.0, 0.2 * ry), 1: (m * 0.35 * rx, -0.1 * ry),
+                2: (-m * 0.35 * rx, -0.1 * ry), 3: (m * 0.95 * rx, 0.0),
+                4: (-m * 0.95 * rx, 0.0)}
         if view == 'back':
             hidden[[0, 1, 2]] = True
+    # the skeleton's 'l'/'r' are the image's left/right (x < 0 / x > 0);
+    # seen from the side they lie on one line, either labelling fits
+    sides = (('r', 5), ('l', 6)) if view == 'front' else (('l', 5), ('r', 6))
     body = np.zeros((17, 2), np.float64)
     for k in range(5):
         body[k] = c + np.asarray(face[k])
     for i, part in enumerate(_LIMBS):
-        for side, offset in (('l', 5), ('r', 6)):
+        for side, offset in sides:
             body[offset + 2 * i] = j[f'{side}_{part}']
     if not draw_legs:
         hidden[13:] = True

@@ -82,3 +82,22 @@ def test_degrade(synthetic, tmp_path):
                                     'synth_000000.npz'))
     assert source['degrade'] == dict(jitter=0.0, drop=1.0, miss=0)
     assert not worse.scores.any() and len(worse.boxes) == len(people.boxes)
+
+
+@pytest.mark.parametrize('view,left_on_image_right',
+                         [('front', True), ('back', False)])
+def test_oracle_keypoints_are_the_persons_own_left_and_right(
+        view, left_on_image_right):
+    """COCO's ``left_*`` is the person's own side: on the image's right when
+    they face the camera, on its left seen from behind (what a real pose
+    model reports)."""
+    from mmhierseg.testing.synthetic_priors import coco_keypoints
+    joints = dict(head_c=(0.0, -1.0))
+    for part, y in (('shoulder', -0.8), ('elbow', -0.5), ('wrist', -0.2),
+                    ('hip', 0.0), ('knee', 0.4), ('ankle', 0.8)):
+        joints.update({f'l_{part}': (-0.2, y), f'r_{part}': (0.2, y)})
+    sk = dict(joints=joints, head_ax=(0.1, 0.1), facing=1)
+    pts, _ = coco_keypoints(sk, view, True, lambda p: np.asarray(p))
+    x = pts[:, 0]
+    for left in (1, 3, 5, 7, 9, 11, 13, 15):  # eye, ear, shoulder ... ankle
+        assert (x[left] > x[left + 1]) == left_on_image_right, left
