@@ -12,6 +12,7 @@ from mmseg.registry import DATASETS
 
 from mmhierseg.hierarchy import ClassHierarchy
 from .images import DEFAULT_ORIENTATION, check_orientation
+from .label_levels import check_pipeline_packs_levels, resolve_label_level
 from .layouts import get_layout
 from .sample_checks import check_masks_cheaply, list_problems
 from .utils import file_exists, read_split_file
@@ -55,8 +56,20 @@ class PascalPartDataset(BaseSegDataset):
     the first validation.
 
     Each sample's ``results`` also carries ``img_id``, ``hierarchy`` (the
-    :class:`~mmhierseg.ClassHierarchy`) and ``image_orientation``, which the
-    loading transforms use, so pipelines name neither.
+    :class:`~mmhierseg.ClassHierarchy`), ``image_orientation`` and
+    ``label_level`` (the level index of its masks), which the loading
+    transforms use, so pipelines name none of them.
+
+    Mixed granularity (``label_level``): the masks of a dataset instance
+    labelled only down to a coarse level (e.g. person masks: ``'body'``,
+    0 background, 1 body, in the order ``ClassHierarchy.classes`` gives)
+    hold that level's ids; its images train that level and the coarser
+    ones, never the finer ones (``LoadHierAnnotations`` makes them all
+    255). Mix it with a part-labelled instance in mmengine's
+    ``ConcatDataset``: the metainfo (leaf classes, tree) does not depend on
+    the label level, so the two agree. Its pipeline must pack the coarse
+    levels' maps (``PackHierSegInputs`` or ``PackPoseSegInputs``, not
+    mmseg's ``PackSegInputs``), else building it raises.
 
     Args:
         ann_file (str): Split file, relative to ``data_root``. Defaults to
@@ -70,6 +83,9 @@ class PascalPartDataset(BaseSegDataset):
             images); see :mod:`mmhierseg.datasets.images`.
         check_masks (bool, optional): Check every mask when the data list
             is loaded (see above). Defaults to ``check_files``.
+        label_level (str | int, optional): The level (name or index) whose
+            class ids the masks hold. Defaults to the leaf level (masks of
+            leaf ids, as before).
         img_suffix (str): Image suffix. Defaults to '.jpg'.
         seg_map_suffix (str): Mask suffix ('.npy' or '.png'). Defaults to
             '.npy'.
@@ -98,6 +114,7 @@ class PascalPartDataset(BaseSegDataset):
                  data_prefix: Optional[dict] = None,
                  check_files: bool = True,
                  check_masks: Optional[bool] = None,
+                 label_level=None,
                  metainfo: Optional[dict] = None,
                  reduce_zero_label: bool = False,
                  **kwargs) -> None:
@@ -124,6 +141,7 @@ class PascalPartDataset(BaseSegDataset):
         self.check_masks = check_files if check_masks is None else \
             check_masks
         self.hierarchy = ClassHierarchy.build(hierarchy)
+        self.label_level = resolve_label_level(self.hierarchy, label_level)
         tree_meta = self.hierarchy.metainfo()
         if 'classes' in metainfo and \
                 list(metainfo['classes']) != list(tree_meta['classes']):
@@ -150,6 +168,8 @@ class PascalPartDataset(BaseSegDataset):
             data_prefix=data_prefix,
             reduce_zero_label=False,
             **kwargs)
+        check_pipeline_packs_levels(self.pipeline, self.hierarchy,
+                                    self.label_level, type(self).__name__)
 
     def load_data_list(self) -> List[dict]:
         """Build the data list from the split file (or the image folder).
@@ -200,7 +220,8 @@ class PascalPartDataset(BaseSegDataset):
             self._check_files(data_list)
         if self.check_masks and ann_dir is not None:
             check_masks_cheaply(data_list, self.hierarchy,
-                                self.image_orientation, self.backend_args)
+                                self.image_orientation, self.backend_args,
+                                label_level=self.label_level)
         return data_list
 
     def _check_files(self, data_list: List[dict]) -> None:
@@ -230,12 +251,13 @@ class PascalPartDataset(BaseSegDataset):
             idx (int): Index.
 
         Returns:
-            dict: Data info plus ``hierarchy`` (the ClassHierarchy) and
-            ``image_orientation``.
+            dict: Data info plus ``hierarchy`` (the ClassHierarchy),
+            ``image_orientation`` and ``label_level`` (level index).
         """
         info = super().get_data_info(idx)
         info['hierarchy'] = self.hierarchy
         info['image_orientation'] = self.image_orientation
+        info['label_level'] = self.label_level
         return info
 
 

@@ -34,12 +34,14 @@ def check_sample(img_path: str,
                  hierarchy: ClassHierarchy,
                  image_orientation: Optional[str] = None,
                  decode_image: bool = False,
-                 backend_args: Optional[dict] = None
+                 backend_args: Optional[dict] = None,
+                 label_level: Optional[int] = None
                  ) -> Tuple[Optional[np.ndarray], int, List[str]]:
     """Check an image (header) and its mask without decoding the image.
 
     The mask must exist, be an integer 2-D array of the image's size (as
-    read under ``image_orientation``) and hold leaf ids of the tree or 255.
+    read under ``image_orientation``) and hold leaf ids of the tree (or
+    the ids of ``label_level``) or 255.
 
     Args:
         img_path (str): The image.
@@ -48,6 +50,8 @@ def check_sample(img_path: str,
         image_orientation (str, optional): The EXIF orientation policy.
         decode_image (bool): Decode the image too (finds truncated files).
         backend_args (dict, optional): mmengine file backend arguments.
+        label_level (int, optional): The level whose ids the mask holds
+            (default: the leaf level).
 
     Returns:
         tuple: The uint8 mask (None if it is unusable), the image's EXIF
@@ -72,7 +76,7 @@ def check_sample(img_path: str,
         label = validate_label_map(
             decode_label_map(content, mask_path), mask_path, hierarchy,
             expected_shape=shape, image_path=img_path,
-            image_orientation=image_orientation)
+            image_orientation=image_orientation, label_level=label_level)
     except (OSError, InvalidLabelMapError) as e:
         problems.append(str(e))
     return label, tag, problems
@@ -81,7 +85,8 @@ def check_sample(img_path: str,
 def check_masks_cheaply(data_list: Sequence[dict],
                         hierarchy: ClassHierarchy,
                         image_orientation: Optional[str] = None,
-                        backend_args: Optional[dict] = None) -> None:
+                        backend_args: Optional[dict] = None,
+                        label_level: Optional[int] = None) -> None:
     """Check every mask of a data list (dtype, size against the image
     header, values); raise one error listing every bad file.
 
@@ -91,6 +96,8 @@ def check_masks_cheaply(data_list: Sequence[dict],
         hierarchy (ClassHierarchy): The tree.
         image_orientation (str, optional): The EXIF orientation policy.
         backend_args (dict, optional): mmengine file backend arguments.
+        label_level (int, optional): The level whose ids the masks hold
+            (default: the leaf level).
 
     Raises:
         InvalidLabelMapError: If any mask is unusable.
@@ -99,7 +106,8 @@ def check_masks_cheaply(data_list: Sequence[dict],
     for info in data_list:
         _, _, found = check_sample(info['img_path'], info['seg_map_path'],
                                    hierarchy, image_orientation,
-                                   backend_args=backend_args)
+                                   backend_args=backend_args,
+                                   label_level=label_level)
         problems += [f'id {info["img_id"]}: {p}' for p in found]
     if problems:
         raise InvalidLabelMapError(

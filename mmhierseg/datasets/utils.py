@@ -156,8 +156,10 @@ def validate_label_map(arr: np.ndarray,
                        expected_shape: Optional[Sequence[int]] = None,
                        image_path: Optional[str] = None,
                        check_values: bool = True,
-                       image_orientation: Optional[str] = None) -> np.ndarray:
-    """Check a leaf label map and return it as uint8.
+                       image_orientation: Optional[str] = None,
+                       label_level: Optional[int] = None) -> np.ndarray:
+    """Check a label map (leaf ids, or the ids of ``label_level``) and
+    return it as uint8.
 
     Args:
         arr (np.ndarray): The stored array.
@@ -172,9 +174,13 @@ def validate_label_map(arr: np.ndarray,
             under (see :mod:`mmhierseg.datasets.images`); a size mismatch
             that the image's EXIF tag explains raises
             :class:`OrientationMismatchError` saying so.
+        label_level (int, optional): The level whose class ids the map
+            holds (a dataset labelled only down to a coarse level, see
+            :mod:`mmhierseg.datasets.label_levels`). Defaults to the leaf
+            level.
 
     Returns:
-        np.ndarray: uint8 ``HxW`` leaf ids (no copy when already uint8).
+        np.ndarray: uint8 ``HxW`` ids (no copy when already uint8).
 
     Raises:
         InvalidLabelMapError: On a non-integer dtype, a rank other than 2, a
@@ -217,13 +223,23 @@ def validate_label_map(arr: np.ndarray,
             f'image{img} is {expected_shape[0]}x{expected_shape[1]}. Masks '
             'must have exactly the image size: check that the mask belongs '
             'to this image, or regenerate it at the image size.')
-    n = hierarchy.num_leaves
+    lvl = hierarchy.leaf_level if label_level is None else label_level
+    n = hierarchy.num_classes[lvl]
     if arr.dtype == np.uint8:  # a histogram, no sort; uint8 always fits
         bad = (np.flatnonzero(np.bincount(arr.ravel(), minlength=256)[
             n:IGNORE_INDEX]) + n).tolist() if check_values else []
     else:
-        bad = hierarchy.invalid_values(arr) if check_values else [
-            v for v in np.unique(arr).tolist() if not 0 <= v <= 255]
+        bad = [v for v in np.unique(arr).tolist()
+               if not (0 <= v < n or v == IGNORE_INDEX)] if check_values \
+            else [v for v in np.unique(arr).tolist() if not 0 <= v <= 255]
+    if bad and lvl != hierarchy.leaf_level:
+        from .label_levels import describe_level_ids
+        raise InvalidLabelMapError(
+            f'label map {path} holds values {bad[:10]} outside the ids of '
+            f'its label level {hierarchy.level_names[lvl]!r}: valid ids are '
+            f'{describe_level_ids(hierarchy, lvl)} and {IGNORE_INDEX} '
+            '(ignore). Check that this split\'s label_level is the level its'
+            ' masks were made for, or remap the mask to these ids.')
     if bad:
         shown = bad[:10]
         more = f' (and {len(bad) - 10} more)' if len(bad) > 10 else ''
@@ -244,8 +260,9 @@ def load_label_map(path: str,
                    image_path: Optional[str] = None,
                    backend_args: Optional[dict] = None,
                    check_values: bool = True,
-                   image_orientation: Optional[str] = None) -> np.ndarray:
-    """Load and validate a leaf label map (``.npy`` or ``.png``).
+                   image_orientation: Optional[str] = None,
+                   label_level: Optional[int] = None) -> np.ndarray:
+    """Load and validate a label map (``.npy`` or ``.png``).
 
     Args:
         path (str): The mask file.
@@ -256,9 +273,10 @@ def load_label_map(path: str,
         backend_args (dict, optional): mmengine file backend arguments.
         check_values (bool): See :func:`validate_label_map`.
         image_orientation (str, optional): See :func:`validate_label_map`.
+        label_level (int, optional): See :func:`validate_label_map`.
 
     Returns:
-        np.ndarray: uint8 ``HxW`` leaf ids.
+        np.ndarray: uint8 ``HxW`` ids (leaf ids by default).
     """
     content = get_bytes(
         path, 'label map',
@@ -266,4 +284,5 @@ def load_label_map(path: str,
         backend_args)
     arr = decode_label_map(content, path)
     return validate_label_map(arr, path, hierarchy, expected_shape,
-                              image_path, check_values, image_orientation)
+                              image_path, check_values, image_orientation,
+                              label_level)

@@ -20,6 +20,7 @@ from mmseg.registry import TRANSFORMS
 
 from mmhierseg.hierarchy import ClassHierarchy
 from ..images import load_image
+from ..label_levels import level_label_maps
 from ..utils import load_label_map
 
 __all__ = ['LoadHierImageFromFile', 'LoadHierAnnotations']
@@ -110,7 +111,18 @@ class LoadHierAnnotations(BaseTransform):
 
     The tree is ``results['hierarchy']``, which the dataset
     (:class:`PascalPartDataset`, ``hierarchy=``) puts into every sample, so
-    pipelines never name it. A size mismatch that the image's EXIF tag
+    pipelines never name it.
+
+    Mixed granularity: a sample whose ``results['label_level']`` (set by
+    the dataset's ``label_level``) is a coarse level ``k`` holds level
+    ``k``'s ids in its mask (checked against that level: an out-of-range id
+    raises naming the file and the level). Then ``gt_seg_map`` (the leaf
+    level) is all 255, and every coarse level gets its own map
+    ``gt_seg_map_<level name>``, also in ``seg_fields``: level ``k`` is the
+    mask, the coarser levels are derived through the tree, the finer ones
+    are all 255. ``PackHierSegInputs`` packs them as ``gt_sem_seg_<level
+    name>``. A leaf-labelled sample (the default) gets only ``gt_seg_map``,
+    as before. A size mismatch that the image's EXIF tag
     explains is reported as such (see ``results['image_orientation']``).
 
     Required Keys:
@@ -119,10 +131,12 @@ class LoadHierAnnotations(BaseTransform):
     - hierarchy (the label tree, from the dataset)
     - ori_shape (optional, for the size check)
     - image_orientation (optional, for the size-mismatch message)
+    - label_level (optional, level index; default: the leaf level)
 
     Added Keys:
 
     - gt_seg_map (np.uint8)
+    - gt_seg_map_<level name> (np.uint8, coarse-labelled samples only)
     - seg_fields (list)
 
     Args:
@@ -155,18 +169,28 @@ class LoadHierAnnotations(BaseTransform):
                 '); outside such a dataset, set results[\'hierarchy\'] to a '
                 'preset name or a tree dict.')
         expected = results.get('ori_shape') if 'img' in results else None
+        tree = ClassHierarchy.build(results['hierarchy'])
+        level = results.get('label_level')
+        level = tree.leaf_level if level is None else tree.level_index(level)
         gt = load_label_map(
             path,
-            hierarchy=ClassHierarchy.build(results['hierarchy']),
+            hierarchy=tree,
             check_values=self.check_values,
             expected_shape=expected,
             image_path=results.get('img_path'),
             backend_args=self.backend_args,
-            image_orientation=results.get('image_orientation'))
-        results['gt_seg_map'] = gt
+            image_orientation=results.get('image_orientation'),
+            label_level=level)
+        maps = {'gt_seg_map': gt}
+        if level != tree.leaf_level:
+            per_level = level_label_maps(gt, tree, level)
+            maps = {tree.field(k, 'gt_seg_map'): m
+                    for k, m in enumerate(per_level)}
         seg_fields = results.setdefault('seg_fields', [])
-        if 'gt_seg_map' not in seg_fields:
-            seg_fields.append('gt_seg_map')
+        for key, value in maps.items():
+            results[key] = value
+            if key not in seg_fields:
+                seg_fields.append(key)
         return results
 
     def __repr__(self) -> str:

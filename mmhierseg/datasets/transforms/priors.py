@@ -21,11 +21,11 @@ import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
 from mmengine.structures import PixelData
-from mmseg.datasets.transforms import PackSegInputs
 from mmseg.registry import TRANSFORMS
 
 from mmhierseg.priors import (PRIOR_CHANNELS, draw_priors, load_priors,
                               prior_path)
+from .formatting import PackHierSegInputs
 
 __all__ = ['LoadPoseAnnotations', 'PackPoseSegInputs']
 
@@ -130,14 +130,15 @@ class LoadPoseAnnotations(BaseTransform):
 
 
 @TRANSFORMS.register_module()
-class PackPoseSegInputs(PackSegInputs):
-    """mmseg's ``PackSegInputs``, plus ``gt_pose_prior`` as the sample's
-    ``pose_prior`` (``PixelData``, ``(C, h, w)`` uint8; metainfo
+class PackPoseSegInputs(PackHierSegInputs):
+    """``PackHierSegInputs`` (mmseg's ``PackSegInputs`` plus the coarse
+    levels' maps and ``label_level``), plus ``gt_pose_prior`` as the
+    sample's ``pose_prior`` (``PixelData``, ``(C, h, w)`` uint8; metainfo
     ``channels`` and ``source``). Without priors in ``results`` it packs
-    exactly what ``PackSegInputs`` packs.
+    exactly what ``PackHierSegInputs`` packs.
 
     Args:
-        meta_keys (Sequence[str]): As in ``PackSegInputs``.
+        meta_keys (Sequence[str]): As in ``PackHierSegInputs``.
     """
 
     def transform(self, results: dict) -> dict:

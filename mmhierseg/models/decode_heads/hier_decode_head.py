@@ -11,7 +11,8 @@ from mmseg.registry import MODELS
 from mmseg.utils import SampleList
 from torch import Tensor
 
-from mmhierseg.hierarchy import ClassHierarchy
+from mmhierseg.hierarchy import IGNORE_INDEX, ClassHierarchy
+from mmhierseg.structures import stack_level_targets
 from .level_scores import (consistent_leaf_scores, leaf_membership,
                            marginal_log_probs)
 
@@ -238,12 +239,14 @@ class HierarchicalDecodeHead(BaseDecodeHead):
 
     def loss_by_feat(self, seg_logits: Sequence[Tensor],
                      batch_data_samples: SampleList) -> dict:
-        """Hierarchical loss on the leaf ground truth.
+        """Hierarchical loss on the leaf ground truth (and the coarse levels'
+        own maps of samples labelled only down to a coarse level).
 
         Args:
             seg_logits (Sequence[Tensor]): Output of :meth:`forward`.
             batch_data_samples (list[SegDataSample]): With leaf labels in
-                ``gt_sem_seg``.
+                ``gt_sem_seg`` and, for coarse-labelled samples,
+                ``gt_sem_seg_<level>`` (see :func:`stack_level_targets`).
 
         Returns:
             dict[str, Tensor]: ``HierarchicalLoss``'s ``loss_<level>`` keys
@@ -258,9 +261,16 @@ class HierarchicalDecodeHead(BaseDecodeHead):
                 align_corners=self.align_corners) for x in seg_logits
         ]
         seg_label = seg_label.squeeze(1)
+        # images labelled only down to a coarse level carry that level's
+        # maps (gt_sem_seg_<level>); None: all derive from the leaf
+        level_labels = stack_level_targets(
+            batch_data_samples, self.hierarchy,
+            seg_label.masked_fill(seg_label == self.ignore_index,
+                                  IGNORE_INDEX))
         losses = dict(
             self.loss_decode(
-                logits, seg_label, ignore_index=self.ignore_index))
+                logits, seg_label, ignore_index=self.ignore_index,
+                level_labels=level_labels))
         with torch.no_grad():  # mmseg's accuracy(), without a host sync
             valid = seg_label != self.ignore_index
             hits = (logits[-1].argmax(dim=1) == seg_label) & valid

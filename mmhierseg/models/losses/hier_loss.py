@@ -19,10 +19,16 @@ class HierarchicalLoss(nn.Module):
     Each level's target is obtained from the leaf label map with
     ``ClassHierarchy.to_level`` (one table gather), so there are no
     per-class loops and the ignore label (255) stays ignored at every level.
-    Cross-entropy is averaged over the non-ignored pixels (PyTorch's
-    convention; with class weights, the weighted mean
+    Cross-entropy is averaged over the non-ignored pixels of each level
+    (PyTorch's convention; with class weights, the weighted mean
     ``sum(w_y * l) / sum(w_y)``). An image crop without a single labelled
     pixel gives 0, not NaN.
+
+    Mixed granularity: with ``level_labels`` (images labelled only down to
+    a coarse level, see :mod:`mmhierseg.datasets.label_levels`) a level's
+    targets are its own maps, so body-only images train the body level
+    and are ignored at the finer ones. The tree-min term is computed on
+    the pixels labelled at the leaf level only.
 
     Optionally the HSSN tree-min loss is added (Li et al., CVPR 2022). With
     ``s_u = sigmoid(logit_u)`` for every tree node ``u`` (every class of every
@@ -218,6 +224,7 @@ class HierarchicalLoss(nn.Module):
                 seg_label: Tensor,
                 weight: Optional[Tensor] = None,
                 ignore_index: Optional[int] = None,
+                level_labels: Optional[Sequence[Tensor]] = None,
                 **kwargs) -> Dict[str, Tensor]:
         """Compute the weighted per-level losses.
 
@@ -227,6 +234,14 @@ class HierarchicalLoss(nn.Module):
             seg_label (Tensor): Leaf labels ``(N, H, W)``.
             weight (Tensor, optional): Per-pixel weights ``(N, H, W)``.
             ignore_index (int, optional): Overrides ``self.ignore_index``.
+            level_labels (Sequence[Tensor], optional): One target map per
+                level ``(N, H, W)``, coarse to fine, 255 = ignore (from
+                :func:`~mmhierseg.structures.stack_level_targets`): images
+                labelled only down to a coarse level have their own coarse
+                maps and 255 at the finer levels. The coarse levels' targets
+                are taken from here instead of derived from ``seg_label``;
+                the leaf's is always ``seg_label``. Each level averages over
+                its own labelled pixels; a level without one gives 0.
 
         Returns:
             dict[str, Tensor]: ``loss_<level>`` for every level (already
@@ -240,6 +255,11 @@ class HierarchicalLoss(nn.Module):
                              f'{list(h.level_names)}, got {len(seg_logits)}')
         ignore = self.ignore_index if ignore_index is None else ignore_index
         targets = self.level_targets(seg_label, ignore)
+        if level_labels is not None:
+            if len(level_labels) != h.num_levels:
+                raise ValueError(f'expected level_labels for {h.num_levels}'
+                                 f' levels, got {len(level_labels)}')
+            targets = [t.long() for t in level_labels[:-1]] + targets[-1:]
         valid = targets[-1] != IGNORE_INDEX
         losses = {}
         for lvl, (logits, target) in enumerate(zip(seg_logits, targets)):
@@ -249,7 +269,8 @@ class HierarchicalLoss(nn.Module):
                     f'level {name!r}: logits have {logits.shape[1]} '
                     f'channels, the tree has {h.num_classes[lvl]} classes')
             cw = getattr(self, f'class_weight_{name}')
-            ce = self._masked_ce(logits, target, valid, cw, weight)
+            ce = self._masked_ce(logits, target, target != IGNORE_INDEX,
+                                 cw, weight)
             losses[f'loss_{name}'] = \
                 ce * (self.level_weights[name] * self.loss_weight)
         if self.tree_min_weight > 0:
