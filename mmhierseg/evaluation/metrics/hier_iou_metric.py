@@ -16,8 +16,13 @@ computed here.
 Predictions of every level come from :func:`mmhierseg.structures.level_maps`
 (``pred_sem_seg_<level>`` when present, else derived from the leaf
 prediction); ground truth of every level is derived from the leaf
-``gt_sem_seg`` through the tree, which is read from ``dataset_meta``.
+``gt_sem_seg`` through the tree, which is read from ``dataset_meta``, except
+for images labelled only down to a coarse level (``label_level`` in their
+metainfo, ``gt_sem_seg_<level>`` maps; see
+:mod:`mmhierseg.datasets.label_levels`): they count for the levels they
+are labelled at and no finer one.
 """
+import logging
 import os.path as osp
 from collections import OrderedDict
 from typing import Dict, Optional, Sequence
@@ -55,7 +60,12 @@ class HierarchicalIoUMetric(BaseMetric):
     - ``aAcc``: pixel accuracy at the leaf level (background included);
     - ``consistency``: share of pixels whose per-level predictions agree
       with the tree (100 when coarse levels are derived from the leaf);
-    - with ``classwise=True`` also ``IoU{k}.{class name}``.
+    - with ``classwise=True`` also ``IoU{k}.{class name}``;
+    - ``images_level{k}`` for each level, when the set mixes label levels
+      (some image labelled only down to a coarse level): how many images
+      level ``k`` was evaluated on (those labelled at level ``k`` or finer).
+      A level that no image is labelled at gives ``mIoU{k}`` NaN and a
+      warning that says so.
 
     The tree comes from ``dataset_meta['hierarchy']`` (the runner sets
     ``dataset_meta`` from the dataset's metainfo).
@@ -151,8 +161,14 @@ class HierarchicalIoUMetric(BaseMetric):
                     f'prediction shape {tuple(preds[-1].shape)} differs from '
                     f'the ground truth shape {tuple(gt.shape)}')
             consistent = hier.is_consistent(preds)
+            level = sample.get('label_level')
+            level = hier.leaf_level if level is None else int(level)
+            confusion = self._confusions(hier, gt, preds) \
+                if level == hier.leaf_level else self._level_confusions(
+                    hier, level_maps(sample, hier, 'gt_sem_seg'), preds)
             self.results.append(dict(
-                confusion=self._confusions(hier, gt, preds),
+                confusion=confusion,
+                label_level=level,
                 consistent=int(consistent.sum()),
                 total=consistent.numel(),
                 derived=[
@@ -184,6 +200,26 @@ class HierarchicalIoUMetric(BaseMetric):
             lut = torch.tensor(hier.lut(k), device=ids.device)
             out.append(leaf_rows.new_zeros(n, n).index_add_(
                 0, lut, leaf_rows).cpu())
+        return out
+
+    def _level_confusions(self, hier: ClassHierarchy, gts: list,
+                          preds: list) -> list:
+        """As :meth:`_confusions`, from one ground-truth map per level (a
+        sample labelled only down to a coarse level: 255 at the finer
+        ones)."""
+        out = []
+        for k, (gt, pred) in enumerate(zip(gts, preds)):
+            n = hier.num_classes[k]
+            gt = gt.to(pred.device).long()
+            ids = gt.masked_fill((gt == self.ignore_index) |
+                                 (gt == IGNORE_INDEX), n)
+            if ids.numel() and (ids.min() < 0 or ids.max() > n):
+                raise ValueError(
+                    f'ground truth of level {hier.level_names[k]!r} holds '
+                    f'values outside 0..{n - 1}')
+            joint = torch.bincount((ids * n + pred.long()).flatten(),
+                                   minlength=(n + 1) * n)
+            out.append(joint.view(n + 1, n)[:n].cpu())
         return out
 
     def _save_predictions(self, sample: dict, preds: list) -> None:
@@ -233,6 +269,7 @@ class HierarchicalIoUMetric(BaseMetric):
                     f'IoU{k}.{name}': self._fmt(iou)
                     for name, iou in zip(hier.classes(k), ret['IoU'])
                 })
+        self._count_images(hier, results, metrics)
         metrics['mIoU_leaf'] = metrics[f'mIoU{hier.leaf_level}']
         metrics['aAcc'] = self._fmt(ret['aAcc'])  # ret: the leaf level's
         total = sum(r['total'] for r in results)
@@ -247,6 +284,25 @@ class HierarchicalIoUMetric(BaseMetric):
         print_log('per level results:\n' + level_summary_table(
             metrics, hier.level_names).get_string(), 'current')
         return metrics
+
+    @staticmethod
+    def _count_images(hier: ClassHierarchy, results: list,
+                      metrics: dict) -> None:
+        """Mixed label levels: ``images_level{k}`` (images labelled at
+        level ``k`` or finer) into ``metrics``, and a warning for a level
+        no image is labelled at (its mIoU is NaN)."""
+        levels = [r.get('label_level', hier.leaf_level) for r in results]
+        if all(lvl == hier.leaf_level for lvl in levels):
+            return
+        for k in range(hier.num_levels):
+            count = sum(lvl >= k for lvl in levels)
+            metrics[f'images_level{k}'] = count
+            if not count:
+                print_log(
+                    f'level {k} ({hier.level_names[k]}): no evaluated image '
+                    'is labelled at this level (all are labelled only down '
+                    f'to a coarser one); mIoU{k} is NaN, not a score',
+                    'current', level=logging.WARNING)
 
     @staticmethod
     def _fmt(value: float) -> float:
@@ -282,12 +338,17 @@ def level_summary_table(metrics: dict, level_names: Sequence[str],
         prefix (str): Prefix of the keys in ``metrics`` (e.g. ``'val/'``).
 
     Returns:
-        PrettyTable: Columns ``Level``, ``Name``, ``mIoU``; ``aAcc`` and
+        PrettyTable: Columns ``Level``, ``Name``, ``mIoU`` (and ``images``
+        when ``metrics`` has ``images_level{k}``); ``aAcc`` and
         ``consistency`` follow as extra rows.
     """
-    table = PrettyTable(['Level', 'Name', 'mIoU (bg excluded)'])
+    counts = prefix + 'images_level0' in metrics  # mixed label levels
+    table = PrettyTable(['Level', 'Name', 'mIoU (bg excluded)'] +
+                        (['images'] if counts else []))
     rows = [(k, name, f'mIoU{k}') for k, name in enumerate(level_names)]
     for k, name, key in rows + [('', 'aAcc (leaf)', 'aAcc'),
                                 ('', 'consistency', 'consistency')]:
-        table.add_row([k, name, metrics.get(prefix + key, 'n/a')])
+        row = [k, name, metrics.get(prefix + key, 'n/a')]
+        table.add_row(row + ([metrics.get(f'{prefix}images_level{k}', '')]
+                             if counts else []))
     return table
