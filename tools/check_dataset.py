@@ -17,6 +17,8 @@ Example::
     python tools/check_dataset.py data/pascal_person_part --layout person_part
     python tools/check_dataset.py data/my_photos --orientation exif
     python tools/check_dataset.py data/synth --prior-channels head torso
+    python tools/check_dataset.py data/coco_person --label-level body \
+        --splits train=train_id.txt
 """
 import argparse
 import sys
@@ -45,6 +47,11 @@ def main(argv=None) -> int:
         '--hierarchy',
         help="hierarchy preset of the masks (default: the layout's)")
     parser.add_argument(
+        '--label-level', metavar='LEVEL',
+        help="the level whose class ids the masks hold, as the dataset's "
+        "label_level (a name such as 'body' for person masks, or an index;"
+        ' default: the leaf level)')
+    parser.add_argument(
         '--splits', nargs='+', action=SplitFilesAction, metavar='NAME=FILE',
         help='split files, e.g. train=train_id.txt val=val_id.txt')
     parser.add_argument(
@@ -72,6 +79,9 @@ def main(argv=None) -> int:
         "model.stem.channels ('mask' needs a person mask in every file; "
         f"default: all, {' '.join(PRIOR_CHANNELS)})")
     args = parser.parse_args(argv)
+    if args.label_level is not None and args.label_level.lstrip(
+            '-').isdigit():
+        args.label_level = int(args.label_level)
     if args.priors.lower() == 'none':
         args.priors = None
     set_offline_env()

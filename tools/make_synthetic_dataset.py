@@ -9,6 +9,8 @@ Example::
 
     python tools/make_synthetic_dataset.py data/synthetic_pascal_part \\
         --num-train 800 --num-val 200 --seed 0
+    python tools/make_synthetic_dataset.py data/synth_mixed --num-train 200 \
+        --num-val 100 --coarse-train 600 --coarse-val 100 --coarse-level body
 """
 import argparse
 import os
@@ -57,6 +59,17 @@ def main(argv=None) -> int:
         help="the priors' person mask: oracle (the true one, as a perfect "
         'FastSAM) or keypoints (drawn from the keypoints, as the offline '
         'pipeline without FastSAM weights does; default: oracle)')
+    parser.add_argument(
+        '--coarse-train', type=int, default=0, metavar='N',
+        help='also write N training images labelled only down to '
+        '--coarse-level (masks of that level\'s ids), listed in '
+        'train_<level>_id.txt, for mixed-granularity training (default: 0)')
+    parser.add_argument(
+        '--coarse-val', type=int, default=0, metavar='N',
+        help='the same for val_<level>_id.txt (default: 0)')
+    parser.add_argument(
+        '--coarse-level', default='body', metavar='LEVEL',
+        help="level name of the coarse images' masks (default: body)")
     parser.add_argument(
         '--overwrite', action='store_true',
         help='write into a folder that is not empty (files with the '

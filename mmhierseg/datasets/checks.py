@@ -23,6 +23,7 @@ from mmhierseg.hierarchy import IGNORE_INDEX, ClassHierarchy
 from mmhierseg.priors import PRIOR_CHANNELS
 from .images import DEFAULT_ORIENTATION, check_orientation, \
     describe_orientation
+from .label_levels import level_lut, resolve_label_level
 from .layouts import get_layout
 from .prior_files import PriorReport, check_prior_files
 from .sample_checks import check_sample
@@ -32,26 +33,33 @@ __all__ = ['DatasetReport', 'check_dataset', 'level_shares']
 
 
 def level_shares(counts: Sequence[int],
-                 hierarchy: ClassHierarchy) -> List[Dict[str, float]]:
-    """Per-level class shares from leaf pixel counts.
+                 hierarchy: ClassHierarchy,
+                 label_level: Optional[int] = None
+                 ) -> List[Dict[str, float]]:
+    """Per-level class shares from pixel counts of one level.
 
     Args:
-        counts (Sequence[int]): Pixel count per leaf id.
+        counts (Sequence[int]): Pixel count per class id of ``label_level``
+            (by default per leaf id).
         hierarchy (ClassHierarchy): The tree.
+        label_level (int, optional): The level of ``counts``; default: the
+            leaf level.
 
     Returns:
         list[dict[str, float]]: One ``{class name: share}`` per level,
-        coarse to fine (shares of labelled, non-ignored pixels).
+        coarse to fine, down to ``label_level`` (shares of labelled,
+        non-ignored pixels).
     """
+    src = hierarchy.leaf_level if label_level is None else label_level
     counts = np.asarray(counts, dtype=np.float64)
     total = max(counts.sum(), 1.0)
     return [{
         name: float(share / total)
         for name, share in zip(
             hierarchy.classes(lvl),
-            np.bincount(hierarchy.lut(lvl), weights=counts,
+            np.bincount(level_lut(hierarchy, src, lvl), weights=counts,
                         minlength=hierarchy.num_classes[lvl]))
-    } for lvl in range(hierarchy.num_levels)]
+    } for lvl in range(src + 1)]
 
 
 @dataclass
@@ -65,9 +73,13 @@ class DatasetReport:
         num_samples (int): Distinct ids checked.
         num_valid (int): Ids whose image and mask passed every check (their
             pixels are counted).
-        pixel_counts (list[int]): Pixels per leaf id over valid samples.
+        label_level (int): The level whose ids the masks were checked
+            against (default: the leaf level).
+        pixel_counts (list[int]): Pixels per class id of ``label_level``
+            (leaf ids by default) over valid samples.
         ignored_pixels (int): Pixels labelled 255.
-        images_per_class (list[int]): Valid samples containing each leaf.
+        images_per_class (list[int]): Valid samples containing each class
+            of ``label_level``.
         upper_body_only (int): Valid samples with a person but no lower-body
             pixel (when the tree has a ``lower_body`` node at level 1).
         no_person (int): Valid samples that are all background / ignore.
@@ -80,6 +92,7 @@ class DatasetReport:
     """
     data_root: str
     hierarchy: ClassHierarchy
+    label_level: Optional[int] = None
     split_counts: Dict[str, int] = field(default_factory=dict)
     num_samples: int = 0
     num_valid: int = 0
@@ -102,7 +115,8 @@ class DatasetReport:
     def class_shares(self) -> List[Dict[str, float]]:
         """Pixel share of every class at every level (see
         :func:`level_shares`)."""
-        return level_shares(self.pixel_counts, self.hierarchy)
+        return level_shares(self.pixel_counts, self.hierarchy,
+                            self.label_level)
 
     def format(self) -> str:
         """A human-readable report (counts, shares, every problem).
@@ -111,8 +125,11 @@ class DatasetReport:
             str: Multi-line text.
         """
         h = self.hierarchy
+        lvl = h.leaf_level if self.label_level is None else self.label_level
         lines = [
-            f'dataset: {self.data_root}', 'splits: ' + ', '.join(
+            f'dataset: {self.data_root}',
+            f'label level: {lvl} ({h.level_names[lvl]})',
+            'splits: ' + ', '.join(
                 f'{k} {v}' for k, v in self.split_counts.items()),
             f'samples checked: {self.num_samples}, valid: {self.num_valid}, '
             f'images in no split: {self.unlisted_images}',
@@ -125,8 +142,8 @@ class DatasetReport:
                 body = ', '.join(f'{k} {100 * v:.2f} %'
                                  for k, v in shares.items())
                 lines.append(f'  level {lvl} ({h.level_names[lvl]}): {body}')
-            lines.append('  images containing each leaf: ' + ', '.join(
-                f'{n} {c}' for n, c in zip(h.leaf_names,
+            lines.append('  images containing each class: ' + ', '.join(
+                f'{n} {c}' for n, c in zip(h.classes(lvl),
                                            self.images_per_class)))
             if self.ignored_pixels:
                 lines.append(f'  ignored (255) pixels: {self.ignored_pixels}')
@@ -158,8 +175,8 @@ def check_dataset(data_root: str,
                   decode_images: bool = True,
                   progress: bool = False,
                   priors: Optional[str] = 'auto',
-                  prior_channels: Sequence[str] = PRIOR_CHANNELS
-                  ) -> DatasetReport:
+                  prior_channels: Sequence[str] = PRIOR_CHANNELS,
+                  label_level=None) -> DatasetReport:
     """Check a dataset on disk and count its class pixels.
 
     Args:
@@ -184,6 +201,10 @@ def check_dataset(data_root: str,
             ``prior_dir``; ``'auto'`` (default): ``priors`` when it exists;
             None: not checked. See :func:`check_prior_files`.
         prior_channels (Sequence[str]): Channels the priors must serve.
+        label_level (str | int, optional): The level (name or index) whose
+            class ids the masks hold, as the dataset's ``label_level`` (a
+            split labelled only down to a coarse level, e.g. ``'body'``
+            for person masks). Default: the leaf level.
 
     Returns:
         DatasetReport: Counts, shares and problems. The function itself
@@ -193,14 +214,16 @@ def check_dataset(data_root: str,
                      img_suffix=img_suffix, mask_suffix=mask_suffix,
                      splits=splits, hierarchy=hierarchy)
     tree = ClassHierarchy.build(lay['hierarchy'])
+    lvl = resolve_label_level(tree, label_level)
     if not osp.isdir(data_root):
         raise FileNotFoundError(f'dataset root {data_root} not found')
     report = DatasetReport(
         data_root=data_root,
         hierarchy=tree,
         image_orientation=check_orientation(image_orientation),
-        pixel_counts=[0] * tree.num_leaves,
-        images_per_class=[0] * tree.num_leaves)
+        label_level=lvl,
+        pixel_counts=[0] * tree.num_classes[lvl],
+        images_per_class=[0] * tree.num_classes[lvl])
     img_root = osp.join(data_root, lay['img_dir'])
     mask_root = osp.join(data_root, lay['mask_dir'])
     report.problems += [f'{what} folder {folder} not found' for folder, what
@@ -229,11 +252,11 @@ def check_dataset(data_root: str,
                     f'id {i} is in both {owner[i]} and {path}; an image must '
                     'be in one split only (train/val leakage)')
 
-    lower = []  # leaves under a level-1 'lower_body' node, if any
-    if tree.num_levels > 1 and 'lower_body' in tree.classes(1):
-        lower = np.flatnonzero(tree.lut(1) == tree.classes(1).index(
-            'lower_body'))
-    bg = tree.background_leaf
+    lower = []  # classes under a level-1 'lower_body' node, if any
+    if lvl >= 1 and 'lower_body' in tree.classes(1):
+        lower = np.flatnonzero(level_lut(tree, lvl, 1) == tree.classes(
+            1).index('lower_body'))
+    bg = tree.background_index(lvl)
 
     for img_id in tqdm(list(owner), desc='checking', unit='img',
                        disable=not progress):
@@ -242,7 +265,8 @@ def check_dataset(data_root: str,
         img_path = osp.join(img_root, img_id + lay['img_suffix'])
         mask_path = osp.join(mask_root, img_id + lay['mask_suffix'])
         label, tag, problems = check_sample(img_path, mask_path, tree,
-                                            image_orientation, decode_images)
+                                            image_orientation, decode_images,
+                                            label_level=lvl)
         if tag != 1:
             report.oriented_images.append(f'{img_path} ({tag})')
         report.problems += [f'{where} {p}' for p in problems]
@@ -251,10 +275,10 @@ def check_dataset(data_root: str,
         report.num_valid += 1
         counts = np.bincount(label.ravel(), minlength=IGNORE_INDEX + 1)
         report.ignored_pixels += int(counts[IGNORE_INDEX])
-        for k in range(tree.num_leaves):
+        for k in range(tree.num_classes[lvl]):
             report.pixel_counts[k] += int(counts[k])
             report.images_per_class[k] += int(counts[k] > 0)
-        if counts[:tree.num_leaves].sum() == counts[bg]:  # no foreground
+        if counts[:tree.num_classes[lvl]].sum() == counts[bg]:  # no fg
             report.no_person += 1
         elif len(lower) and counts[lower].sum() == 0:
             report.upper_body_only += 1

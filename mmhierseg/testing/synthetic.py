@@ -176,6 +176,9 @@ def make_synthetic_dataset(out_dir: str,
                            priors: bool = True,
                            prior_degrade: Optional[dict] = None,
                            prior_mask: str = 'oracle',
+                           coarse_train: int = 0,
+                           coarse_val: int = 0,
+                           coarse_level: str = 'body',
                            verbose: bool = False) -> dict:
     """Write a synthetic dataset in the Pascal-part (or Person-Part) layout.
 
@@ -205,11 +208,20 @@ def make_synthetic_dataset(out_dir: str,
             (drawn from the, possibly degraded, keypoints: what the
             offline pipeline without FastSAM weights makes, see
             :func:`~mmhierseg.priors.keypoint_person_mask`).
+        coarse_train (int): Extra training images labelled only down to
+            ``coarse_level`` (mixed granularity): their masks hold that
+            level's ids, their ids (``<prefix>_<level>_<index:06d>``) are
+            listed in ``train_<level>_id.txt`` (not in ``train_id.txt``).
+            Defaults to 0 (none; nothing else changes).
+        coarse_val (int): The same for ``val_<level>_id.txt``.
+        coarse_level (str): Level name of those masks. Defaults to
+            ``'body'``.
         verbose (bool): Print a summary.
 
     Returns:
         dict: ``out_dir``, ``num_train``, ``num_val``, ``seconds``,
-        ``images_per_second``, ``pixel_counts`` (per leaf id),
+        ``images_per_second``, ``pixel_counts`` (per leaf id, of the
+        leaf-labelled images),
         ``pixel_shares`` (leaf name -> share), ``level_shares`` (one dict per
         level), ``images_without_lower_body`` and ``grayscale_images``.
     """
@@ -234,11 +246,15 @@ def make_synthetic_dataset(out_dir: str,
     no_lower = grey = 0
     ids = []
     t0 = time.perf_counter()
-    for i in range(num_train + num_val):
+    n_leaf = num_train + num_val
+    coarse = hierarchy.level_index(coarse_level) if \
+        coarse_train + coarse_val else hierarchy.leaf_level
+    for i in range(n_leaf + coarse_train + coarse_val):
         rng = np.random.default_rng([seed, i])
         img, label, info = render_sample(rng, hierarchy, closeup_prob,
                                          grayscale_prob)
-        img_id = f'{id_prefix}_{i:06d}'
+        img_id = f'{id_prefix}_{i:06d}' if i < n_leaf else \
+            f'{id_prefix}_{hierarchy.level_names[coarse]}_{i - n_leaf:06d}'
         ids.append(img_id)
         q = int(rng.integers(jpeg_quality[0], jpeg_quality[1] + 1))
         out = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
@@ -247,8 +263,9 @@ def make_synthetic_dataset(out_dir: str,
             raise OSError(f'cannot encode image {img_id}')
         with open(osp.join(img_dir, img_id + lay['img_suffix']), 'wb') as f:
             f.write(buf.tobytes())
-        write_label_map(label, osp.join(mask_dir,
-                                        img_id + lay['mask_suffix']))
+        write_label_map(
+            label if i < n_leaf else hierarchy.to_level(label, coarse),
+            osp.join(mask_dir, img_id + lay['mask_suffix']))
         if priors:
             found = oracle_priors(info['people'], label,
                                   hierarchy.background_leaf)
@@ -262,6 +279,8 @@ def make_synthetic_dataset(out_dir: str,
                 source = dict(source, mask=dict(KEYPOINT_MASK))
             save_priors(osp.join(out_dir, 'priors', img_id + '.npz'), found,
                         source)
+        if i >= n_leaf:
+            continue
         c = np.bincount(label.ravel(), minlength=256)
         counts += c[:hierarchy.num_leaves]
         no_lower += int(bool(lower) and c[lower].sum() == 0)
@@ -273,13 +292,24 @@ def make_synthetic_dataset(out_dir: str,
     with open(train_file, 'w') as f:
         f.write(''.join(x + '\n' for x in ids[:num_train]))
     with open(val_file, 'w') as f:  # no trailing newline, like the release
-        f.write('\n'.join(ids[num_train:]))
+        f.write('\n'.join(ids[num_train:n_leaf]))
+    coarse_ids = dict(train=ids[n_leaf:n_leaf + coarse_train],
+                      val=ids[n_leaf + coarse_train:])
+    for split, these in coarse_ids.items():
+        if these:
+            name = f'{split}_{hierarchy.level_names[coarse]}_id.txt'
+            with open(osp.join(out_dir, name), 'w') as f:
+                f.write(''.join(x + '\n' for x in these))
     write_classes(hierarchy, out_dir)
     with open(osp.join(out_dir, 'synthetic.json'), 'w') as f:
         json.dump(dict(num_train=num_train, num_val=num_val, seed=seed,
                        layout=layout, closeup_prob=closeup_prob,
                        grayscale_prob=grayscale_prob, priors=priors,
-                       prior_degrade=prior_degrade, prior_mask=prior_mask),
+                       prior_degrade=prior_degrade, prior_mask=prior_mask,
+                       **(dict(coarse_train=coarse_train,
+                               coarse_val=coarse_val,
+                               coarse_level=hierarchy.level_names[coarse])
+                          if coarse_train + coarse_val else {})),
                   f)
     levels = level_shares(counts, hierarchy)
     n = num_train + num_val
