@@ -9,8 +9,8 @@
   ``Resize`` / ``RandomResize`` (nearest), ``RandomCrop`` and ``RandomFlip``
   then move it exactly like the masks; photometric transforms never touch
   it. The channels merge left and right, so a flip needs no channel swap.
-* :class:`PackPoseSegInputs` is ``PackHierSegInputs`` (mmseg's ``PackSegInputs``
-  plus the coarse levels' maps) plus the priors,
+* :class:`PackPoseSegInputs` is ``PackHierSegInputs`` (mmseg's
+  ``PackSegInputs`` plus the coarse levels' maps) plus the priors,
   as ``data_sample.pose_prior`` (``PixelData`` ``(C, h, w)``, with the
   channel names in its metainfo). Padding to the batch size happens in the
   model (``PosePriorStem.attach_priors``), with zeros, bottom and right,
