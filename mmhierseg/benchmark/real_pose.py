@@ -5,14 +5,13 @@ This tells how far the synthetic people are from real ones for a pose
 model, and which degradation (:data:`~mmhierseg.benchmark.data.
 DEGRADE_LEVELS`) its errors there look like.
 
-Left and right: the generator's are mostly the viewer's (the mirror of
-COCO's, where ``left_shoulder`` is the person's own), while a COCO model
-reports the person's. The prior channels merge the two sides, so this costs
-the prior nothing, but it would cost the AP most of its value; the AP here
-is therefore left/right-agnostic (``flip_indices``, see
-:func:`~.keypoint_ap.oks_matrix`), ``AP_strict`` the labels as they are, and
-the keypoint errors are those of the better of the two labellings of each
-person found (``flipped``: how many needed the swap).
+Left and right: the generator labels them as COCO does (the person's own
+side; seen from the side either labelling fits the drawing), so ``AP_strict``
+(the labels as they are) is the AP to read. The left/right-agnostic AP
+(``flip_indices``, see :func:`~.keypoint_ap.oks_matrix`) and ``flipped``
+(found people closer with the two sides swapped) show how much of the
+remaining error is a side swap; the keypoint errors are those of the better
+of the two labellings of each person found.
 """
 import os.path as osp
 import time
