@@ -67,7 +67,8 @@ def prepare_study_data(data_root: str,
         from mmhierseg.testing.synthetic import make_synthetic_dataset
         make_synthetic_dataset(data_root, num_train, num_val, seed=seed)
     made = data_manifest(data_root)
-    if made.get('prior_degrade') or made.get('prior_mask'):
+    if made.get('prior_degrade') or \
+            made.get('prior_mask', 'oracle') != 'oracle':
         # priors/ already holds a pose model's errors (the demo's set):
         # degrading them again would stand for no pose model
         return made

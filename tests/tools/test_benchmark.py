@@ -228,3 +228,18 @@ def test_prior_tool_cost_and_signal(load_tool, tiny_data, tmp_path, capsys):
                      '--imgsz', '64'])
     assert res['prototype'][0] > 0 and res['batched'][0] > 0
     assert 'ratio prototype / precompute' in capsys.readouterr().out
+
+
+def test_study_data_does_not_degrade_priors_a_pose_model_already_made(
+        tmp_path):
+    """The demo's set holds degraded keypoint-mask priors: no study folder
+    of 'degraded' priors is made from them."""
+    from mmhierseg.testing.synthetic import make_synthetic_dataset
+    root = str(tmp_path / 'demo')
+    make_synthetic_dataset(root, num_train=2, num_val=1,
+                           prior_degrade=DEGRADE_LEVELS['priors_yolo11n_like'],
+                           prior_mask='keypoints')
+    made = prepare_study_data(root)
+    assert made['prior_mask'] == 'keypoints'
+    assert not any(os.path.isdir(os.path.join(root, name))
+                   for name in DEGRADE_LEVELS)
