@@ -36,7 +36,10 @@ def main(argv=None):
     p.add_argument('configs', nargs='+', help='study configs or paths')
     p.add_argument('--baseline', help='config every difference is taken '
                    'against (default: the first)')
-    p.add_argument('--seeds', type=positive, default=5, help='seeds 0..N-1')
+    p.add_argument('--seeds', type=positive, default=5,
+                   help='how many seeds (first-seed .. first-seed + N - 1)')
+    p.add_argument('--first-seed', type=int, default=0,
+                   help='continue a study on new seeds (default 0)')
     p.add_argument('--iters', type=positive, default=1300)
     p.add_argument('--curve', type=positive, default=4,
                    help='evaluation points per run (the last at --iters)')
@@ -72,13 +75,14 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + 15))
     try:
         results = run_study(configs, args.seeds, settings, args.jobs,
-                            args.report_only)
+                            args.report_only, args.first_seed)
     except RuntimeError as e:
         sys.exit(f'benchmark_study: {e}')
     if not results:
         sys.exit('benchmark_study: no finished runs for these settings')
     table = summarize(results, baseline)
-    header = (f'{args.iters} iterations, {args.seeds} seeds, test images: '
+    seeds = f'seeds {args.first_seed}..{args.first_seed + args.seeds - 1}'
+    header = (f'{args.iters} iterations, {seeds}, test images: '
               f'{args.test_images or "all"}, data: {settings["data_root"]}' +
               (' (synthetic: {num_train} train / {num_val} val images, seed '
                '{seed})'.format(**made) if made else ''))

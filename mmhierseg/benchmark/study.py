@@ -192,8 +192,8 @@ def train_one(config: str, seed: int, settings: StudySettings) -> dict:
 
 
 def run_study(configs: List[str], seeds: int, settings: StudySettings,
-              jobs: int = 1, report_only: bool = False
-              ) -> Dict[str, List[dict]]:
+              jobs: int = 1, report_only: bool = False,
+              first_seed: int = 0) -> Dict[str, List[dict]]:
     """Run (or read back) every config x seed, ``jobs`` processes at once.
 
     Runs go seed by seed, so an interrupted study is even across configs.
@@ -203,10 +203,11 @@ def run_study(configs: List[str], seeds: int, settings: StudySettings,
 
     Args:
         configs (list[str]): Config paths.
-        seeds (int): Seeds ``0 .. seeds - 1``.
+        seeds (int): How many seeds: ``first_seed .. first_seed + seeds - 1``.
         settings (StudySettings): The study's settings.
         jobs (int): Runs at once. Defaults to 1.
         report_only (bool): Only read back finished runs.
+        first_seed (int): The first seed. Defaults to 0.
 
     Returns:
         dict[str, list[dict]]: Results by config name (finished runs only).
@@ -214,11 +215,13 @@ def run_study(configs: List[str], seeds: int, settings: StudySettings,
     Raises:
         RuntimeError: When a run fails (with the end of its log).
     """
-    if seeds < 1 or jobs < 1:
-        raise ValueError(f'need seeds >= 1 and jobs >= 1, got {seeds}, {jobs}')
+    if seeds < 1 or jobs < 1 or first_seed < 0:
+        raise ValueError('need seeds >= 1, jobs >= 1 and first_seed >= 0, '
+                         f'got {seeds}, {jobs}, {first_seed}')
+    seed_range = range(first_seed, first_seed + seeds)
     out = {c: osp.join(settings['work_dir'], _name(c), run_key(c, settings))
            for c in configs}
-    todo = [(c, s) for s in range(seeds) for c in configs
+    todo = [(c, s) for s in seed_range for c in configs
             if not report_only and
             not osp.isfile(osp.join(out[c], f'seed{s}.json'))]
     running = []
@@ -251,7 +254,7 @@ def run_study(configs: List[str], seeds: int, settings: StudySettings,
             log.close()
     results = {}
     for config in configs:
-        for s in range(seeds):
+        for s in seed_range:
             path = osp.join(out[config], f'seed{s}.json')
             if osp.isfile(path):
                 with open(path) as f:

@@ -106,6 +106,14 @@ def test_results_are_keyed_by_every_setting_that_changes_them(tmp_path):
     assert run_study([cfg], 1, other, report_only=True) == {}
     with pytest.raises(ValueError, match='seeds'):
         run_study([cfg], 0, base)
+    # a study continued on new seeds reads back only those seeds
+    (done / 'seed2.json').write_text(json.dumps(_runs([2.0])[0]))
+    assert run_study([cfg], 2, base, report_only=True, first_seed=1) == \
+        {'marginal': _runs([2.0])}
+    assert run_study([cfg], 3, base, report_only=True) == \
+        {'marginal': _runs([1.0, 2.0])}
+    with pytest.raises(ValueError, match='first_seed'):
+        run_study([cfg], 1, base, first_seed=-1)
 
 
 def test_study_data_is_made_once_and_its_settings_key_the_runs(tmp_path):
